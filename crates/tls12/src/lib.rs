@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+pub mod fuzzing;
 pub mod msgs;
 pub mod record;
 
