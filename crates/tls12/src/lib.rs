@@ -15,8 +15,19 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+pub mod conn;
+pub mod crypto;
+pub mod error;
 pub mod fuzzing;
+pub mod handshake;
+pub mod keys;
 pub mod msgs;
+#[cfg(feature = "pki")]
+pub mod pki;
 pub mod record;
+pub mod session;
+pub mod suites;
 
 pub use codec::InvalidMessage;
+pub use conn::{ClientConnection, ServerConnection};
+pub use error::Error;

@@ -1,12 +1,17 @@
 //! Floor 5: the record layer. [`Deframer`] cuts a byte stream into records;
 //! [`HandshakeJoiner`] reassembles handshake messages that were split over records or
-//! packed several to a record (RFC 5246 §6.2.1).
+//! packed several to a record (RFC 5246 §6.2.1); [`RecordCipher`] protects and opens
+//! records with the negotiated AEAD.
 
 mod deframer;
 mod joiner;
+mod layer;
+mod protect;
 
 pub use deframer::{Deframer, OpaqueRecord};
 pub use joiner::HandshakeJoiner;
+pub use layer::{Incoming, RecordLayer};
+pub use protect::RecordCipher;
 
 use std::fmt;
 

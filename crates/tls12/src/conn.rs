@@ -1,0 +1,407 @@
+//! Floor 8: the sans-IO connections. Bytes in ([`ServerConnection::receive`]), bytes out
+//! ([`ServerConnection::take_output`]), events and application data out; the time comes
+//! in with every input, and nothing here reads a clock, a socket or a global RNG. Errors
+//! are sticky: after a fatal alert the connection accepts nothing, and the alert stays
+//! queued in the output until it is taken.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::crypto::{Provider, UnixTime};
+use crate::error::Error;
+use crate::handshake::client::{ClientConfig, ClientState};
+use crate::handshake::server::{ServerConfig, ServerState};
+use crate::handshake::{Context, Event, HandshakeSummary, Phase};
+use crate::msgs::enums::{AlertDescription, AlertLevel};
+use crate::msgs::AlertMessage;
+use crate::record::{Incoming, RecordLayer};
+use crate::session::{Session, SessionCache};
+
+/// What both kinds of connection share: the record layer, the provider, and the queues
+/// to the application.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Common<P: Provider> {
+    provider: P,
+    records: RecordLayer<P>,
+    events: VecDeque<Event>,
+    received: Vec<u8>,
+    /// Application data written before the handshake completed.
+    pending: Vec<u8>,
+    /// Names of the peer's messages since our last flight, for the flight trace.
+    inbound: Vec<String>,
+    error: Option<Error>,
+    close_notify_sent: bool,
+}
+
+impl<P: Provider> Common<P> {
+    fn new(provider: P) -> Self {
+        Self {
+            provider,
+            records: RecordLayer::new(),
+            events: VecDeque::new(),
+            received: Vec::new(),
+            pending: Vec::new(),
+            inbound: Vec::new(),
+            error: None,
+            close_notify_sent: false,
+        }
+    }
+
+    fn context(&mut self, now: UnixTime) -> Context<'_, P> {
+        Context {
+            provider: &mut self.provider,
+            records: &mut self.records,
+            now,
+            events: &mut self.events,
+        }
+    }
+
+    /// Turns the messages sent and received around one state transition into flight
+    /// events: the peer's flight first, then ours.
+    fn note_flights(&mut self, incoming: &Incoming, in_traffic: bool) {
+        match incoming {
+            Incoming::Handshake(raw) => {
+                let typ =
+                    crate::msgs::enums::HandshakeType::from(raw.first().copied().unwrap_or(255));
+                self.inbound.push(format!("{typ:?}"));
+            }
+            Incoming::ChangeCipherSpec => self.inbound.push("ChangeCipherSpec".into()),
+            _ => {}
+        }
+        let sent = self.records.take_sent();
+        if !sent.is_empty() || in_traffic {
+            if !self.inbound.is_empty() {
+                let names = std::mem::take(&mut self.inbound);
+                self.events
+                    .push_back(Event::Flight(format!("<- {}", names.join(", "))));
+            }
+            if !sent.is_empty() {
+                self.events
+                    .push_back(Event::Flight(format!("-> {}", sent.join(", "))));
+            }
+        }
+    }
+
+    /// An alert from the peer (RFC 5246 §7.2): close_notify closes (and we answer it),
+    /// a fatal alert kills the connection, other warnings are reported and ignored.
+    fn handle_alert(&mut self, alert: AlertMessage) -> Result<bool, Error> {
+        match (alert.level, alert.description) {
+            (_, AlertDescription::CloseNotify) => {
+                self.events.push_back(Event::PeerClosed);
+                self.send_close_notify();
+                Ok(true)
+            }
+            (AlertLevel::Warning, description) => {
+                self.events.push_back(Event::Warning(description));
+                Ok(false)
+            }
+            (_, description) => Err(Error::PeerAlert(description)),
+        }
+    }
+
+    fn send_close_notify(&mut self) {
+        if !self.close_notify_sent && self.error.is_none() {
+            self.close_notify_sent = true;
+            let alert = AlertMessage::warning(AlertDescription::CloseNotify);
+            // A failure to seal the alert leaves nothing more to say to the peer.
+            let _ = self.records.send_alert(&self.provider, alert);
+        }
+    }
+
+    /// Makes `err` sticky and queues the fatal alert it carries.
+    fn fail(&mut self, err: Error) -> Error {
+        if let Some(alert) = err.alert_sent() {
+            let _ = self
+                .records
+                .send_alert(&self.provider, AlertMessage::fatal(alert));
+        }
+        self.error = Some(err.clone());
+        err
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        match &self.error {
+            Some(err) => Err(err.clone()),
+            None if self.close_notify_sent => Err(Error::Closed),
+            None => Ok(()),
+        }
+    }
+
+    fn send_app_data(&mut self, data: &[u8], in_traffic: bool) -> Result<(), Error> {
+        self.check()?;
+        match in_traffic {
+            true => self.records.send_application_data(&self.provider, data),
+            false => {
+                self.pending.extend_from_slice(data);
+                Ok(())
+            }
+        }
+    }
+
+    fn flush_pending(&mut self) -> Result<(), Error> {
+        let pending = std::mem::take(&mut self.pending);
+        match pending.is_empty() {
+            true => Ok(()),
+            false => self.records.send_application_data(&self.provider, &pending),
+        }
+    }
+}
+
+/// The methods both connections expose, written once.
+macro_rules! connection_io {
+    () => {
+        /// The bytes to send to the peer (flights, alerts, application data).
+        pub fn take_output(&mut self) -> Vec<u8> {
+            self.common.records.take_output()
+        }
+
+        /// Whether bytes are waiting to be sent.
+        pub fn has_output(&self) -> bool {
+            self.common.records.has_output()
+        }
+
+        /// The application data received so far, leaving the buffer empty.
+        pub fn take_received(&mut self) -> Vec<u8> {
+            std::mem::take(&mut self.common.received)
+        }
+
+        /// The next event, oldest first.
+        pub fn next_event(&mut self) -> Option<Event> {
+            self.common.events.pop_front()
+        }
+
+        /// Sends application data; before the handshake completes it is held and sent
+        /// right after our Finished.
+        pub fn send(&mut self, data: &[u8]) -> Result<(), Error> {
+            let in_traffic = self.phase() == Phase::AppData;
+            self.common.send_app_data(data, in_traffic)
+        }
+
+        /// Sends close_notify (RFC 5246 §7.2.1); nothing may be sent after it.
+        pub fn close(&mut self) {
+            self.common.send_close_notify();
+        }
+
+        /// The error that ended the connection, if any.
+        pub fn error(&self) -> Option<&Error> {
+            self.common.error.as_ref()
+        }
+
+        /// Whether the handshake is still in progress.
+        pub fn is_handshaking(&self) -> bool {
+            matches!(self.phase(), Phase::Idle | Phase::Wait)
+        }
+
+        /// The provider, e.g. to inspect a symbolic provider's state.
+        pub fn provider(&self) -> &P {
+            &self.common.provider
+        }
+    };
+}
+
+/// A TLS 1.2 server connection.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServerConnection<P: Provider> {
+    config: Arc<ServerConfig<P>>,
+    state: ServerState<P>,
+    common: Common<P>,
+}
+
+impl<P: Provider> ServerConnection<P> {
+    /// A server connection waiting for a ClientHello.
+    pub fn new(config: Arc<ServerConfig<P>>, provider: P) -> Self {
+        Self {
+            config,
+            state: ServerState::ExpectClientHello,
+            common: Common::new(provider),
+        }
+    }
+
+    /// Takes bytes from the client at time `now`, consulting and filling `cache`.
+    pub fn receive(
+        &mut self,
+        bytes: &[u8],
+        now: UnixTime,
+        cache: &mut dyn SessionCache,
+    ) -> Result<(), Error> {
+        self.common.check()?;
+        self.common.records.push(bytes);
+        match self.process(now, cache) {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                // RFC 5246 §7.2: a fatal alert invalidates the session it happened on.
+                if let (Some(id), Some(_)) = (
+                    self.state.session_id(),
+                    err.alert_sent().or(match err {
+                        Error::PeerAlert(a) => Some(a),
+                        _ => None,
+                    }),
+                ) {
+                    cache.remove(&id);
+                }
+                self.state = ServerState::Closed;
+                Err(self.common.fail(err))
+            }
+        }
+    }
+
+    fn process(&mut self, now: UnixTime, cache: &mut dyn SessionCache) -> Result<(), Error> {
+        while let Some(incoming) = self.common.records.next(&self.common.provider)? {
+            match incoming {
+                Incoming::Alert(alert) => {
+                    if self.common.handle_alert(alert)? {
+                        self.state = ServerState::Closed;
+                        return Ok(());
+                    }
+                }
+                Incoming::ApplicationData(data) => match self.state {
+                    ServerState::Traffic { .. } => self.common.received.extend_from_slice(&data),
+                    _ => return Err(Error::unexpected(self.state.name(), "ApplicationData")),
+                },
+                incoming => {
+                    let state = std::mem::replace(&mut self.state, ServerState::Closed);
+                    let mut cx = self.common.context(now);
+                    self.state = state.handle(&self.config, &mut cx, cache, incoming.clone())?;
+                    let in_traffic = self.phase() == Phase::AppData;
+                    self.common.note_flights(&incoming, in_traffic);
+                    if in_traffic {
+                        self.common.flush_pending()?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The coarse phase of the spec's table.
+    pub fn phase(&self) -> Phase {
+        self.state.phase()
+    }
+
+    /// The current state's printable name.
+    pub fn state_name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    /// What the handshake settled, once complete.
+    pub fn summary(&self) -> Option<&HandshakeSummary> {
+        match &self.state {
+            ServerState::Traffic { summary, .. } => Some(summary),
+            _ => None,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Arc<ServerConfig<P>> {
+        &self.config
+    }
+
+    connection_io!();
+}
+
+/// A TLS 1.2 client connection.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientConnection<P: Provider> {
+    config: Arc<ClientConfig<P>>,
+    state: ClientState,
+    common: Common<P>,
+    started: UnixTime,
+}
+
+impl<P: Provider> ClientConnection<P> {
+    /// Starts a handshake with `server_name` (checked against the server's certificate and
+    /// sent as SNI when it is a DNS name), offering `session` if given: the ClientHello is
+    /// queued in the output at once.
+    pub fn new(
+        config: Arc<ClientConfig<P>>,
+        provider: P,
+        server_name: Option<String>,
+        session: Option<Session>,
+        now: UnixTime,
+    ) -> Result<Self, Error> {
+        let mut common = Common::new(provider);
+        let state = ClientState::start(&config, &mut common.context(now), server_name, session)?;
+        let sent = common.records.take_sent();
+        common
+            .events
+            .push_back(Event::Flight(format!("-> {}", sent.join(", "))));
+        Ok(Self {
+            config,
+            state,
+            common,
+            started: now,
+        })
+    }
+
+    /// Takes bytes from the server at time `now`.
+    pub fn receive(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), Error> {
+        self.common.check()?;
+        self.common.records.push(bytes);
+        match self.process(now) {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                self.state = ClientState::Closed;
+                Err(self.common.fail(err))
+            }
+        }
+    }
+
+    /// Lets time pass: a handshake not complete within the configured timeout fails (the
+    /// spec's "the server ignores the ClientHello; the client's timer fires").
+    pub fn tick(&mut self, now: UnixTime) -> Result<(), Error> {
+        self.common.check()?;
+        if let Err(err) = self.state.check_timeout(&self.config, self.started, now) {
+            self.state = ClientState::Closed;
+            return Err(self.common.fail(err));
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, now: UnixTime) -> Result<(), Error> {
+        while let Some(incoming) = self.common.records.next(&self.common.provider)? {
+            match incoming {
+                Incoming::Alert(alert) => {
+                    if self.common.handle_alert(alert)? {
+                        self.state = ClientState::Closed;
+                        return Ok(());
+                    }
+                }
+                Incoming::ApplicationData(data) => match self.state {
+                    ClientState::Traffic { .. } => self.common.received.extend_from_slice(&data),
+                    _ => return Err(Error::unexpected(self.state.name(), "ApplicationData")),
+                },
+                incoming => {
+                    let state = std::mem::replace(&mut self.state, ClientState::Closed);
+                    let mut cx = self.common.context(now);
+                    self.state = state.handle(&self.config, &mut cx, incoming.clone())?;
+                    let in_traffic = self.phase() == Phase::AppData;
+                    self.common.note_flights(&incoming, in_traffic);
+                    if in_traffic {
+                        self.common.flush_pending()?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The coarse phase.
+    pub fn phase(&self) -> Phase {
+        self.state.phase()
+    }
+
+    /// The current state's printable name.
+    pub fn state_name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    /// What the handshake settled, once complete.
+    pub fn summary(&self) -> Option<&HandshakeSummary> {
+        match &self.state {
+            ClientState::Traffic { summary, .. } => Some(summary),
+            _ => None,
+        }
+    }
+
+    connection_io!();
+}

@@ -1,0 +1,701 @@
+//! The client state machine (RFC 5246 §7.3): after sending ClientHello,
+//! `expect_server_hello` → (full) `expect_certificate` → `expect_server_key_exchange` →
+//! `expect_certificate_request_or_done` → [`expect_server_hello_done`] → (sends
+//! Certificate*, ClientKeyExchange, CertificateVerify*, ChangeCipherSpec, Finished)
+//! `expect_change_cipher_spec` → `expect_finished` → `traffic`; or (resumed)
+//! `expect_change_cipher_spec` → `expect_finished` → (sends ChangeCipherSpec, Finished)
+//! `traffic`.
+
+use crate::crypto::{Provider, Secret, UnixTime};
+use crate::error::Error;
+use crate::handshake::{
+    finished, master_secret, message_name, read_finished, record_ciphers, signed_params, Context,
+    Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
+};
+use crate::msgs::enums::{
+    AlertDescription, ClientCertificateType, Compression, ECPointFormat, NamedGroup,
+    ProtocolVersion, ServerNameType, SignatureScheme,
+};
+use crate::msgs::extensions::Extension;
+use crate::msgs::{
+    CertificateChain, CertificateDer, CertificateRequest, ClientExtension, ClientHello,
+    ClientKeyExchange, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload,
+    KeyExchange, Random, ServerExtension, ServerHello, ServerKeyExchange, ServerName, SessionId,
+};
+use crate::record::Incoming;
+use crate::session::Session;
+use crate::suites::{SignatureKind, Suite, ALL_SUITES};
+
+/// A client certificate and its key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientIdentity<P: Provider> {
+    /// The chain, end entity first.
+    pub chain: Vec<CertificateDer>,
+    /// The key of the end-entity certificate.
+    pub key: P::SigningKey,
+}
+
+/// How a client behaves.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientConfig<P: Provider> {
+    /// The roots the server's chain must lead to.
+    pub roots: P::Roots,
+    /// Suites in our order of preference.
+    pub suites: Vec<Suite>,
+    /// ECDHE groups in our order of preference.
+    pub groups: Vec<NamedGroup>,
+    /// The certificate to present when asked.
+    pub identity: Option<ClientIdentity<P>>,
+    /// Offer extended master secret (RFC 7627). On by default.
+    pub extended_master_secret: bool,
+    /// Seconds a handshake may take before the client gives up.
+    pub handshake_timeout: u64,
+}
+
+impl<P: Provider> ClientConfig<P> {
+    /// A client trusting `roots`, offering every suite and group.
+    pub fn new(roots: P::Roots) -> Self {
+        Self {
+            roots,
+            suites: ALL_SUITES.to_vec(),
+            groups: vec![
+                NamedGroup::X25519,
+                NamedGroup::secp256r1,
+                NamedGroup::secp384r1,
+            ],
+            identity: None,
+            extended_master_secret: true,
+            handshake_timeout: 30,
+        }
+    }
+}
+
+/// The negotiated parameters and transcript of a client handshake after ServerHello.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientHandshake {
+    suite: Suite,
+    client_random: Random,
+    server_random: Random,
+    session_id: SessionId,
+    extended_master_secret: bool,
+    server_name: Option<String>,
+    transcript: Transcript,
+}
+
+/// What the server has shown of itself in a full handshake.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServerAuth {
+    /// The verified chain.
+    chain: Vec<CertificateDer>,
+    /// The verified ECDHE parameters.
+    params: EcdheParams,
+}
+
+/// The client's states, each named after what it expects next.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ClientState {
+    /// ClientHello sent: waiting for ServerHello.
+    ExpectServerHello {
+        /// `ClientHello.random`.
+        client_random: Random,
+        /// The ClientHello's bytes.
+        transcript: Transcript,
+        /// The name we asked for.
+        server_name: Option<String>,
+        /// The session we offered.
+        offered: Option<Box<Session>>,
+        /// The ClientHello, to check ServerHello against.
+        hello: Box<ClientHello>,
+    },
+    /// Full handshake: waiting for the server's Certificate.
+    ExpectCertificate {
+        /// The handshake so far.
+        hs: Box<ClientHandshake>,
+    },
+    /// Waiting for ServerKeyExchange.
+    ExpectServerKeyExchange {
+        /// The handshake so far.
+        hs: Box<ClientHandshake>,
+        /// The server's verified chain.
+        chain: Vec<CertificateDer>,
+    },
+    /// Waiting for CertificateRequest or ServerHelloDone.
+    ExpectCertificateRequestOrDone {
+        /// The handshake so far.
+        hs: Box<ClientHandshake>,
+        /// The server's verified chain and key share.
+        server: Box<ServerAuth>,
+    },
+    /// CertificateRequest received: waiting for ServerHelloDone.
+    ExpectServerHelloDone {
+        /// The handshake so far.
+        hs: Box<ClientHandshake>,
+        /// The server's verified chain and key share.
+        server: Box<ServerAuth>,
+        /// What the server asked for.
+        request: Box<CertificateRequest>,
+    },
+    /// Waiting for the server's ChangeCipherSpec.
+    ExpectChangeCipherSpec {
+        /// The handshake so far.
+        hs: Box<ClientHandshake>,
+        /// The master secret.
+        master: Secret,
+        /// The server's end-entity certificate.
+        server_cert: Option<CertificateDer>,
+        /// The certificate we authenticated with.
+        client_cert: Option<CertificateDer>,
+        /// The group of a full handshake; `None` when resuming.
+        group: Option<NamedGroup>,
+    },
+    /// Waiting for the server's Finished, under the new keys.
+    ExpectFinished {
+        /// The handshake so far.
+        hs: Box<ClientHandshake>,
+        /// The master secret.
+        master: Secret,
+        /// The server's end-entity certificate.
+        server_cert: Option<CertificateDer>,
+        /// The certificate we authenticated with.
+        client_cert: Option<CertificateDer>,
+        /// The group of a full handshake; `None` when resuming.
+        group: Option<NamedGroup>,
+    },
+    /// Both Finished verified.
+    Traffic {
+        /// What the handshake settled.
+        summary: Box<HandshakeSummary>,
+        /// Proof that the server's Finished verified.
+        proof: FinishedVerified,
+    },
+    /// Closed.
+    Closed,
+}
+
+impl ClientState {
+    /// The printable name used in traces, errors and counterexamples.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ExpectServerHello { .. } => "client expect_server_hello",
+            Self::ExpectCertificate { .. } => "client expect_certificate",
+            Self::ExpectServerKeyExchange { .. } => "client expect_server_key_exchange",
+            Self::ExpectCertificateRequestOrDone { .. } => {
+                "client expect_certificate_request_or_done"
+            }
+            Self::ExpectServerHelloDone { .. } => "client expect_server_hello_done",
+            Self::ExpectChangeCipherSpec { .. } => "client expect_change_cipher_spec",
+            Self::ExpectFinished { .. } => "client expect_finished",
+            Self::Traffic { .. } => "client traffic",
+            Self::Closed => "client closed",
+        }
+    }
+
+    /// The coarse phase: the client is in `Wait` from its ClientHello on.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::Traffic { .. } => Phase::AppData,
+            Self::Closed => Phase::Closed,
+            _ => Phase::Wait,
+        }
+    }
+
+    /// Sends the ClientHello (RFC 5246 §7.4.1.2), offering `session` if given.
+    pub fn start<P: Provider>(
+        config: &ClientConfig<P>,
+        cx: &mut Context<'_, P>,
+        server_name: Option<String>,
+        session: Option<Session>,
+    ) -> Result<Self, Error> {
+        // Offer a session only when it can be resumed as it is (RFC 7627 §5.3, RFC 6066
+        // §3): same name, a suite we still offer.
+        let session = session.filter(|s| {
+            s.server_name == server_name
+                && s.version == ProtocolVersion::TLSv1_2
+                && config.suites.iter().any(|suite| suite.suite == s.suite)
+                && !s.id.is_empty()
+        });
+        let client_random = cx.random()?;
+        let mut extensions = Vec::new();
+        // RFC 6066 §3: literal IP addresses are not sent as names.
+        if let Some(name) = server_name
+            .as_deref()
+            .filter(|n| n.parse::<std::net::IpAddr>().is_err())
+        {
+            let name = ServerName {
+                typ: ServerNameType::HostName,
+                name: name.as_bytes().to_vec(),
+            };
+            extensions.push(ClientExtension::ServerName(vec![name]));
+        }
+        extensions.push(ClientExtension::SupportedGroups(config.groups.clone()));
+        extensions.push(ClientExtension::EcPointFormats(vec![
+            ECPointFormat::Uncompressed,
+        ]));
+        extensions.push(ClientExtension::SignatureAlgorithms(
+            cx.provider.verify_schemes(),
+        ));
+        if config.extended_master_secret {
+            extensions.push(ClientExtension::ExtendedMasterSecret);
+        }
+        // RFC 5746 §3.4: an empty renegotiation_info on the initial handshake.
+        extensions.push(ClientExtension::RenegotiationInfo(Vec::new()));
+        let hello = ClientHello {
+            client_version: ProtocolVersion::TLSv1_2,
+            random: client_random,
+            session_id: session.as_ref().map_or(SessionId::EMPTY, |s| s.id),
+            cipher_suites: config.suites.iter().map(|s| s.suite).collect(),
+            compression_methods: vec![Compression::Null],
+            extensions: Some(extensions),
+        };
+        let mut transcript = Transcript::default();
+        cx.send(
+            &mut transcript,
+            HandshakePayload::ClientHello(hello.clone()).into(),
+        );
+        cx.records.flush(cx.provider)?;
+        Ok(Self::ExpectServerHello {
+            client_random,
+            transcript,
+            server_name,
+            offered: session.map(Box::new),
+            hello: Box::new(hello),
+        })
+    }
+
+    /// Handles one handshake message or ChangeCipherSpec.
+    pub fn handle<P: Provider>(
+        self,
+        config: &ClientConfig<P>,
+        cx: &mut Context<'_, P>,
+        input: Incoming,
+    ) -> Result<Self, Error> {
+        let name = self.name();
+        match (self, input) {
+            (
+                Self::ExpectChangeCipherSpec {
+                    hs,
+                    master,
+                    server_cert,
+                    client_cert,
+                    group,
+                },
+                Incoming::ChangeCipherSpec,
+            ) => {
+                cx.records.activate_read()?;
+                Ok(Self::ExpectFinished {
+                    hs,
+                    master,
+                    server_cert,
+                    client_cert,
+                    group,
+                })
+            }
+            (_, Incoming::ChangeCipherSpec) => Err(Error::unexpected(name, "ChangeCipherSpec")),
+            (state, Incoming::Handshake(raw)) => {
+                let msg = HandshakeMessage::read_bytes(&raw, KeyExchange::Ecdhe)?;
+                state.handle_message(config, cx, msg, &raw)
+            }
+            (_, other) => Err(Error::unexpected(name, other)),
+        }
+    }
+
+    fn handle_message<P: Provider>(
+        self,
+        config: &ClientConfig<P>,
+        cx: &mut Context<'_, P>,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Self, Error> {
+        let name = self.name();
+        match (self, msg.payload) {
+            (
+                Self::ExpectServerHello {
+                    client_random,
+                    mut transcript,
+                    server_name,
+                    offered,
+                    hello,
+                },
+                HandshakePayload::ServerHello(sh),
+            ) => {
+                let ems = read_server_hello(&hello, &sh)?;
+                transcript.add(raw);
+                let suite = Suite::lookup(sh.cipher_suite).ok_or(Error::misbehaved(
+                    AlertDescription::IllegalParameter,
+                    "ServerHello chose a suite we did not offer",
+                ))?;
+                let hs = Box::new(ClientHandshake {
+                    suite,
+                    client_random,
+                    server_random: sh.random,
+                    session_id: sh.session_id,
+                    extended_master_secret: ems,
+                    server_name,
+                    transcript,
+                });
+                match offered.filter(|s| !sh.session_id.is_empty() && s.id == sh.session_id) {
+                    Some(session) => resume(cx, hs, &session),
+                    None => Ok(Self::ExpectCertificate { hs }),
+                }
+            }
+            (Self::ExpectCertificate { mut hs }, HandshakePayload::Certificate(chain)) => {
+                if chain.0.is_empty() {
+                    return Err(Error::misbehaved(
+                        AlertDescription::DecodeError,
+                        "server sent no certificate",
+                    ));
+                }
+                let name = hs.server_name.as_deref().unwrap_or_default();
+                cx.provider
+                    .verify_chain(&config.roots, &chain.0, Some(name), cx.now)?;
+                hs.transcript.add(raw);
+                Ok(Self::ExpectServerKeyExchange { hs, chain: chain.0 })
+            }
+            (
+                Self::ExpectServerKeyExchange { mut hs, chain },
+                HandshakePayload::ServerKeyExchange(ServerKeyExchange::Ecdhe { params, signed }),
+            ) => {
+                read_server_key_exchange(config, cx.provider, &hs, &chain[0], &params, &signed)?;
+                hs.transcript.add(raw);
+                Ok(Self::ExpectCertificateRequestOrDone {
+                    hs,
+                    server: Box::new(ServerAuth { chain, params }),
+                })
+            }
+            (
+                Self::ExpectCertificateRequestOrDone { mut hs, server },
+                HandshakePayload::CertificateRequest(request),
+            ) => {
+                hs.transcript.add(raw);
+                Ok(Self::ExpectServerHelloDone {
+                    hs,
+                    server,
+                    request: Box::new(request),
+                })
+            }
+            (
+                Self::ExpectCertificateRequestOrDone { mut hs, server },
+                HandshakePayload::ServerHelloDone,
+            ) => {
+                hs.transcript.add(raw);
+                send_client_flight(config, cx, hs, *server, None)
+            }
+            (
+                Self::ExpectServerHelloDone {
+                    mut hs,
+                    server,
+                    request,
+                },
+                HandshakePayload::ServerHelloDone,
+            ) => {
+                hs.transcript.add(raw);
+                send_client_flight(config, cx, hs, *server, Some(*request))
+            }
+            (
+                Self::ExpectFinished {
+                    mut hs,
+                    master,
+                    server_cert,
+                    client_cert,
+                    group,
+                },
+                HandshakePayload::Finished(verify_data),
+            ) => {
+                let proof = read_finished(
+                    cx.provider,
+                    &hs.suite,
+                    &master,
+                    false,
+                    &hs.transcript,
+                    &verify_data,
+                )?;
+                hs.transcript.add(raw);
+                let resumed = group.is_none();
+                if resumed {
+                    let (client_write, _) = record_ciphers(
+                        cx.provider,
+                        &hs.suite,
+                        &master,
+                        &hs.client_random,
+                        &hs.server_random,
+                    )?;
+                    let finished = finished(cx.provider, &hs.suite, &master, true, &hs.transcript);
+                    cx.records
+                        .send_change_cipher_spec(cx.provider, client_write)?;
+                    cx.send(&mut hs.transcript, finished);
+                    cx.records.flush(cx.provider)?;
+                }
+                let summary = HandshakeSummary {
+                    version: ProtocolVersion::TLSv1_2,
+                    suite: hs.suite.suite,
+                    group,
+                    resumed,
+                    extended_master_secret: hs.extended_master_secret,
+                    session_id: hs.session_id,
+                    server_name: hs.server_name.clone(),
+                    server_certificate: server_cert.clone(),
+                    client_certificate: client_cert,
+                    client_random: hs.client_random,
+                    master_secret: master,
+                };
+                cx.events
+                    .push_back(Event::HandshakeComplete(Box::new(summary.clone())));
+                if !resumed && !hs.session_id.is_empty() {
+                    let session = summary.session(server_cert, cx.now);
+                    cx.events.push_back(Event::NewSession(Box::new(session)));
+                }
+                Ok(Self::Traffic {
+                    summary: Box::new(summary),
+                    proof,
+                })
+            }
+            (Self::Traffic { summary, proof }, HandshakePayload::HelloRequest) => {
+                // RFC 5746 §4.2 / RFC 5246 §7.4.1.1: we never renegotiate; say so.
+                let alert = crate::msgs::AlertMessage::warning(AlertDescription::NoRenegotiation);
+                cx.records.send_alert(cx.provider, alert)?;
+                Ok(Self::Traffic { summary, proof })
+            }
+            (state, payload) => {
+                let _ = state;
+                Err(Error::unexpected(
+                    name,
+                    message_name(&HandshakeMessage { payload }),
+                ))
+            }
+        }
+    }
+
+    /// Gives up on a handshake that has not completed by `now` (the spec's client timer:
+    /// a server that ignores the ClientHello is fatal for the client).
+    pub fn check_timeout<P: Provider>(
+        &self,
+        config: &ClientConfig<P>,
+        started: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), Error> {
+        let waiting = !matches!(self, Self::Traffic { .. } | Self::Closed);
+        match waiting && now.0.saturating_sub(started.0) >= config.handshake_timeout {
+            true => Err(Error::local(
+                AlertDescription::HandshakeFailure,
+                crate::error::Reason::Refused("handshake timed out"),
+            )),
+            false => Ok(()),
+        }
+    }
+}
+
+/// RFC 5246 §7.4.1.3 and §7.4.1.4: version, suite, compression and extensions must be
+/// ones we offered. Returns whether extended master secret was negotiated.
+fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<bool, Error> {
+    if sh.server_version != ProtocolVersion::TLSv1_2 {
+        return Err(Error::misbehaved(
+            AlertDescription::ProtocolVersion,
+            "server chose a version other than TLS 1.2",
+        ));
+    }
+    if !hello.cipher_suites.contains(&sh.cipher_suite) {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "ServerHello chose a suite we did not offer",
+        ));
+    }
+    if sh.compression_method != Compression::Null {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "ServerHello chose compression",
+        ));
+    }
+    let mut ems = false;
+    for ext in sh.extensions() {
+        if !hello
+            .extensions()
+            .iter()
+            .any(|c| c.ext_type() == ext.ext_type())
+        {
+            return Err(Error::misbehaved(
+                AlertDescription::UnsupportedExtension,
+                "ServerHello extension we did not offer",
+            ));
+        }
+        match ext {
+            // RFC 5746 §3.4: on the initial handshake it must be empty.
+            ServerExtension::RenegotiationInfo(info) if !info.is_empty() => {
+                return Err(Error::misbehaved(
+                    AlertDescription::HandshakeFailure,
+                    "renegotiation_info not empty",
+                ));
+            }
+            ServerExtension::ExtendedMasterSecret => ems = true,
+            ServerExtension::EcPointFormats(formats)
+                if !formats.contains(&ECPointFormat::Uncompressed) =>
+            {
+                return Err(Error::misbehaved(
+                    AlertDescription::IllegalParameter,
+                    "ec_point_formats without uncompressed",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(ems)
+}
+
+/// The server resumed our session: check it kept its parameters (RFC 5246 §7.4.1.3;
+/// RFC 7627 §5.3) and wait for its ChangeCipherSpec and Finished.
+fn resume<P: Provider>(
+    cx: &mut Context<'_, P>,
+    mut hs: Box<ClientHandshake>,
+    session: &Session,
+) -> Result<ClientState, Error> {
+    if hs.suite.suite != session.suite {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "resumed with another suite",
+        ));
+    }
+    if hs.extended_master_secret != session.extended_master_secret {
+        return Err(Error::misbehaved(
+            AlertDescription::HandshakeFailure,
+            "resumed across a change of extended master secret",
+        ));
+    }
+    hs.server_name = session.server_name.clone();
+    let master = session.master_secret.clone();
+    let (_, server_write) = record_ciphers(
+        cx.provider,
+        &hs.suite,
+        &master,
+        &hs.client_random,
+        &hs.server_random,
+    )?;
+    cx.records.set_pending_read(server_write);
+    Ok(ClientState::ExpectChangeCipherSpec {
+        hs,
+        master,
+        server_cert: session.peer_certificate.clone(),
+        client_cert: None,
+        group: None,
+    })
+}
+
+/// RFC 8422 §5.4: a group we offered, a scheme we offered that fits the suite, and a
+/// signature by the certificate's key over both randoms and the parameters.
+fn read_server_key_exchange<P: Provider>(
+    config: &ClientConfig<P>,
+    provider: &P,
+    hs: &ClientHandshake,
+    end_entity: &CertificateDer,
+    params: &EcdheParams,
+    signed: &DigitallySigned,
+) -> Result<(), Error> {
+    if !config.groups.contains(&params.group) {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "ServerKeyExchange in a group we did not offer",
+        ));
+    }
+    if !hs.suite.sig.allows(signed.scheme) || !provider.verify_schemes().contains(&signed.scheme) {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "ServerKeyExchange signed with a scheme we did not offer",
+        ));
+    }
+    let message = signed_params(&hs.client_random, &hs.server_random, params);
+    provider.verify_signature(end_entity, signed.scheme, &message, &signed.signature)?;
+    Ok(())
+}
+
+/// Our identity if it fits the request: a certificate type and a scheme it asked for.
+fn pick_identity<'a, P: Provider>(
+    config: &'a ClientConfig<P>,
+    provider: &P,
+    request: &CertificateRequest,
+) -> Option<(&'a ClientIdentity<P>, SignatureScheme)> {
+    let identity = config.identity.as_ref()?;
+    provider
+        .signing_schemes(&identity.key)
+        .into_iter()
+        .find_map(|scheme| {
+            let wanted_type = match SignatureKind::Ecdsa.allows(scheme) {
+                true => ClientCertificateType::ECDSASign,
+                false => ClientCertificateType::RSASign,
+            };
+            let kind_asked = request.certificate_types.contains(&wanted_type);
+            (kind_asked && request.signature_schemes.contains(&scheme))
+                .then_some((identity, scheme))
+        })
+}
+
+/// The client's second flight of a full handshake: Certificate*, ClientKeyExchange,
+/// CertificateVerify*, ChangeCipherSpec, Finished (RFC 5246 §7.3).
+fn send_client_flight<P: Provider>(
+    config: &ClientConfig<P>,
+    cx: &mut Context<'_, P>,
+    mut hs: Box<ClientHandshake>,
+    server: ServerAuth,
+    request: Option<CertificateRequest>,
+) -> Result<ClientState, Error> {
+    let identity = request
+        .as_ref()
+        .and_then(|r| pick_identity(config, cx.provider, r));
+    if request.is_some() {
+        // RFC 5246 §7.4.6: with nothing suitable, an empty Certificate.
+        let chain = identity.map(|(id, _)| id.chain.clone()).unwrap_or_default();
+        cx.send(
+            &mut hs.transcript,
+            HandshakePayload::Certificate(CertificateChain(chain)).into(),
+        );
+    }
+    let ServerAuth { mut chain, params } = server;
+    let (kx, public) = cx.provider.kx_start(params.group)?;
+    let pre_master = cx.provider.kx_complete(kx, &params.public)?;
+    let cke = ClientKeyExchange::Ecdhe { public };
+    cx.send(
+        &mut hs.transcript,
+        HandshakePayload::ClientKeyExchange(cke).into(),
+    );
+    let master = master_secret(
+        cx.provider,
+        &hs.suite,
+        &pre_master,
+        hs.extended_master_secret,
+        &hs.transcript,
+        &hs.client_random,
+        &hs.server_random,
+    );
+    let client_cert = match identity {
+        Some((identity, scheme)) => {
+            // RFC 5246 §7.4.8: signed over every handshake message so far.
+            let signature = cx
+                .provider
+                .sign(&identity.key, scheme, hs.transcript.bytes())?;
+            let verify = DigitallySigned { scheme, signature };
+            cx.send(
+                &mut hs.transcript,
+                HandshakePayload::CertificateVerify(verify).into(),
+            );
+            identity.chain.first().cloned()
+        }
+        None => None,
+    };
+    let (client_write, server_write) = record_ciphers(
+        cx.provider,
+        &hs.suite,
+        &master,
+        &hs.client_random,
+        &hs.server_random,
+    )?;
+    cx.records.set_pending_read(server_write);
+    let finished = finished(cx.provider, &hs.suite, &master, true, &hs.transcript);
+    cx.records
+        .send_change_cipher_spec(cx.provider, client_write)?;
+    cx.send(&mut hs.transcript, finished);
+    cx.records.flush(cx.provider)?;
+    Ok(ClientState::ExpectChangeCipherSpec {
+        hs,
+        master,
+        server_cert: Some(chain.swap_remove(0)),
+        client_cert,
+        group: Some(params.group),
+    })
+}

@@ -1,0 +1,291 @@
+//! Floor 7: the handshake state machines of RFC 5246 §7.3 — [`server`] and [`client`].
+//!
+//! Each side is an explicit enum of states named after what it expects next, with one
+//! function per state; every state has a printable name ("server expect_finished") and
+//! maps onto the coarse [`Phase`] of the spec's table. What both sides share lives here:
+//! the transcript, key derivation, Finished, and the proof token that only a verified
+//! Finished can mint.
+
+pub mod client;
+pub mod server;
+
+use std::collections::VecDeque;
+
+use crate::crypto::{constant_time_eq, Provider, Secret, UnixTime};
+use crate::error::Error;
+use crate::keys;
+use crate::msgs::enums::{AlertDescription, CipherSuite, NamedGroup, ProtocolVersion};
+use crate::msgs::handshake::VERIFY_DATA_LEN;
+use crate::msgs::{CertificateDer, HandshakeMessage, HandshakePayload, Random, SessionId};
+use crate::record::{RecordCipher, RecordLayer};
+use crate::session::Session;
+use crate::suites::Suite;
+
+/// The coarse state of the spec's server table, which the fine states refine: `Idle
+/// --ClientHello--> Wait --client Finished--> AppData`. The client maps the same way:
+/// Idle until its ClientHello is out, Wait until the handshake completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// No handshake message exchanged yet.
+    Idle,
+    /// Mid-handshake.
+    Wait,
+    /// Both Finished verified: application data flows.
+    AppData,
+    /// Closed, by close_notify or a fatal alert.
+    Closed,
+}
+
+/// The server's client-authentication policy (RFC 5246 §7.4.4, §7.4.6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ClientAuth {
+    /// No CertificateRequest.
+    #[default]
+    None,
+    /// CertificateRequest; an empty client Certificate is accepted.
+    Optional,
+    /// CertificateRequest; an empty client Certificate is `handshake_failure`.
+    Required,
+}
+
+/// What a completed handshake settled: both ends of one connection must agree on every
+/// field (the model checks that they do).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HandshakeSummary {
+    /// The version (always TLS 1.2).
+    pub version: ProtocolVersion,
+    /// The cipher suite.
+    pub suite: CipherSuite,
+    /// The ECDHE group of a full handshake; `None` when resumed.
+    pub group: Option<NamedGroup>,
+    /// Whether this was an abbreviated handshake.
+    pub resumed: bool,
+    /// Whether the master secret is an extended one (RFC 7627).
+    pub extended_master_secret: bool,
+    /// The session ID (empty if the server will not cache the session).
+    pub session_id: SessionId,
+    /// The server name the client asked for.
+    pub server_name: Option<String>,
+    /// The server's end-entity certificate.
+    pub server_certificate: Option<CertificateDer>,
+    /// The client's end-entity certificate, if it authenticated.
+    pub client_certificate: Option<CertificateDer>,
+    /// `ClientHello.random`, the key of the NSS key log.
+    pub client_random: Random,
+    /// The master secret (never printed).
+    pub master_secret: Secret,
+}
+
+impl HandshakeSummary {
+    /// The NSS key log line (`CLIENT_RANDOM <random> <master secret>`) that lets
+    /// Wireshark decrypt the connection.
+    pub fn key_log_line(&self) -> String {
+        use crate::msgs::base::hex;
+        format!(
+            "CLIENT_RANDOM {} {}",
+            hex(&self.client_random.0),
+            hex(self.master_secret.expose())
+        )
+    }
+
+    /// The session to cache or store for resumption.
+    pub fn session(&self, peer_certificate: Option<CertificateDer>, created: UnixTime) -> Session {
+        Session {
+            id: self.session_id,
+            version: self.version,
+            suite: self.suite,
+            master_secret: self.master_secret.clone(),
+            extended_master_secret: self.extended_master_secret,
+            server_name: self.server_name.clone(),
+            peer_certificate,
+            created,
+        }
+    }
+}
+
+/// What the connection reports to its owner.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// The handshake completed; application data may flow.
+    HandshakeComplete(Box<HandshakeSummary>),
+    /// A client's new session, to store for resumption (only when the server gave it an
+    /// ID).
+    NewSession(Box<Session>),
+    /// A flight was sent or received, in the spec's notation (`-> ClientHello`,
+    /// `<- ServerHello, Certificate, ...`), from this end's point of view.
+    Flight(String),
+    /// The peer sent close_notify.
+    PeerClosed,
+    /// The peer sent a warning alert that we ignored (e.g. no_renegotiation).
+    Warning(AlertDescription),
+}
+
+/// What a state handler may touch besides its own state.
+pub struct Context<'a, P: Provider> {
+    /// The crypto provider.
+    pub provider: &'a mut P,
+    /// The record layer: where flights go, where read keys wait for ChangeCipherSpec.
+    pub records: &'a mut RecordLayer<P>,
+    /// The time of this input.
+    pub now: UnixTime,
+    /// Events for the owner.
+    pub events: &'a mut VecDeque<Event>,
+}
+
+impl<P: Provider> Context<'_, P> {
+    /// Queues `msg` in the current flight and adds it to `transcript`.
+    pub(crate) fn send(&mut self, transcript: &mut Transcript, msg: HandshakeMessage) {
+        let bytes = msg.get_encoding();
+        transcript.add(&bytes);
+        self.records.queue_handshake(&bytes);
+    }
+
+    /// A fresh random value.
+    pub(crate) fn random(&mut self) -> Result<Random, Error> {
+        let mut random = [0u8; 32];
+        self.provider.fill_random(&mut random)?;
+        Ok(Random(random))
+    }
+}
+
+/// The handshake messages so far, as sent (RFC 5246 §7.4.9 `handshake_messages`).
+/// Kept whole rather than as a running hash: a TLS 1.2 CertificateVerify is signed over
+/// the messages themselves with the scheme's own hash, which the suite's hash cannot
+/// stand in for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Transcript(Vec<u8>);
+
+impl Transcript {
+    /// Adds one message's bytes.
+    pub fn add(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// The messages so far.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Their hash under the suite's PRF hash.
+    pub fn hash<P: Provider>(&self, provider: &P, suite: &Suite) -> crate::crypto::Digest {
+        Provider::hash(provider, suite.hash, &self.0)
+    }
+}
+
+/// Proof that the peer's Finished verified. Only [`read_finished`] makes one, after a
+/// constant-time comparison, and only a holder can enter the traffic state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FinishedVerified(());
+
+/// The master secret: extended (RFC 7627 §4, over the session hash of the transcript
+/// through ClientKeyExchange) when both ends negotiated it, else RFC 5246 §8.1.
+pub(crate) fn master_secret<P: Provider>(
+    provider: &P,
+    suite: &Suite,
+    pre_master: &Secret,
+    extended: bool,
+    transcript: &Transcript,
+    client_random: &Random,
+    server_random: &Random,
+) -> Secret {
+    match extended {
+        true => {
+            let session_hash = transcript.hash(provider, suite);
+            keys::extended_master_secret(provider, suite.hash, pre_master, session_hash.as_ref())
+        }
+        false => keys::master_secret(
+            provider,
+            suite.hash,
+            pre_master,
+            &client_random.0,
+            &server_random.0,
+        ),
+    }
+}
+
+/// The record ciphers of both directions, from the key block (RFC 5246 §6.3):
+/// `(client_write, server_write)`.
+pub(crate) fn record_ciphers<P: Provider>(
+    provider: &P,
+    suite: &Suite,
+    master: &Secret,
+    client_random: &Random,
+    server_random: &Random,
+) -> Result<(RecordCipher<P>, RecordCipher<P>), Error> {
+    let block = keys::key_block(
+        provider,
+        suite.hash,
+        master,
+        &client_random.0,
+        &server_random.0,
+        suite.aead.key_len(),
+        suite.fixed_iv_len(),
+    );
+    let client = RecordCipher::new(
+        provider,
+        suite,
+        block.client_write_key.expose(),
+        block.client_write_iv.expose(),
+    )?;
+    let server = RecordCipher::new(
+        provider,
+        suite,
+        block.server_write_key.expose(),
+        block.server_write_iv.expose(),
+    )?;
+    Ok((client, server))
+}
+
+/// The Finished message one side sends over the transcript so far (RFC 5246 §7.4.9).
+pub(crate) fn finished<P: Provider>(
+    provider: &P,
+    suite: &Suite,
+    master: &Secret,
+    from_client: bool,
+    transcript: &Transcript,
+) -> HandshakeMessage {
+    let hash = transcript.hash(provider, suite);
+    let verify_data = keys::verify_data(provider, suite.hash, master, from_client, hash.as_ref());
+    HandshakePayload::Finished(verify_data).into()
+}
+
+/// Checks the peer's Finished against the transcript before it: `decrypt_error` when it
+/// does not match (RFC 5246 §7.4.9).
+pub(crate) fn read_finished<P: Provider>(
+    provider: &P,
+    suite: &Suite,
+    master: &Secret,
+    from_client: bool,
+    transcript: &Transcript,
+    received: &[u8; VERIFY_DATA_LEN],
+) -> Result<FinishedVerified, Error> {
+    let hash = transcript.hash(provider, suite);
+    let expected = keys::verify_data(provider, suite.hash, master, from_client, hash.as_ref());
+    match constant_time_eq(&expected, received) {
+        true => Ok(FinishedVerified(())),
+        false => Err(Error::misbehaved(
+            AlertDescription::DecryptError,
+            "Finished does not verify",
+        )),
+    }
+}
+
+/// The bytes an ECDHE ServerKeyExchange signs: `client_random + server_random +
+/// ServerECDHParams` (RFC 8422 §5.4).
+pub(crate) fn signed_params(
+    client_random: &Random,
+    server_random: &Random,
+    params: &crate::msgs::EcdheParams,
+) -> Vec<u8> {
+    use crate::codec::Codec;
+    let mut message = Vec::with_capacity(64 + 4 + params.public.len());
+    message.extend_from_slice(&client_random.0);
+    message.extend_from_slice(&server_random.0);
+    params.encode(&mut message);
+    message
+}
+
+/// The short name of a handshake message for flights and errors.
+pub(crate) fn message_name(msg: &HandshakeMessage) -> String {
+    format!("{:?}", msg.typ())
+}

@@ -1,0 +1,815 @@
+//! The server state machine (RFC 5246 §7.3): `expect_client_hello` → (full)
+//! `expect_certificate`? → `expect_client_key_exchange` → `expect_certificate_verify`? →
+//! `expect_change_cipher_spec` → `expect_finished` → `traffic`; or (resumed, after
+//! sending ServerHello, ChangeCipherSpec, Finished) `expect_change_cipher_spec` →
+//! `expect_finished` → `traffic`.
+
+use crate::crypto::{Provider, Secret};
+use crate::error::Error;
+use crate::handshake::{
+    finished, master_secret, message_name, read_finished, record_ciphers, signed_params,
+    ClientAuth, Context, Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
+};
+use crate::msgs::enums::{
+    AlertDescription, CipherSuite, ClientCertificateType, Compression, ECPointFormat, NamedGroup,
+    ProtocolVersion, ServerNameType, SignatureScheme,
+};
+use crate::msgs::{
+    CertificateChain, CertificateDer, CertificateRequest, ClientExtension, ClientHello,
+    ClientKeyExchange, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload,
+    KeyExchange, Random, ServerExtension, ServerHello, ServerKeyExchange, SessionId,
+};
+use crate::record::Incoming;
+use crate::session::{Session, SessionCache};
+use crate::suites::{Suite, ALL_SUITES};
+
+/// A plain function the server consults at a decision point. Configurations compare
+/// hooks by address: two are equal when they name the same function.
+pub struct Hook<T>(pub fn(&T) -> bool);
+
+impl<T> Clone for Hook<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Hook<T> {}
+
+impl<T> PartialEq for Hook<T> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl<T> Eq for Hook<T> {}
+
+impl<T> std::hash::Hash for Hook<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.0 as usize).hash(state);
+    }
+}
+
+impl<T> std::fmt::Debug for Hook<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Hook({:#x})", self.0 as usize)
+    }
+}
+
+/// May refuse a ClientHello (the real-world form of the spec's "the server ignores the
+/// ClientHello"): `false` answers with handshake_failure.
+pub type AcceptHook = Hook<ClientHello>;
+
+/// Says whether the server is willing to resume a cached session.
+pub type ResumeHook = Hook<Session>;
+
+/// How a server behaves.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServerConfig<P: Provider> {
+    /// The server's certificate chain, end entity first.
+    pub cert_chain: Vec<CertificateDer>,
+    /// The key of the end-entity certificate.
+    pub signing_key: P::SigningKey,
+    /// Suites in the server's order of preference.
+    pub suites: Vec<Suite>,
+    /// ECDHE groups in the server's order of preference.
+    pub groups: Vec<NamedGroup>,
+    /// Whether and how clients authenticate.
+    pub client_auth: ClientAuth,
+    /// The roots client certificates must chain to.
+    pub client_roots: Option<P::Roots>,
+    /// Whether the server gives sessions an ID and resumes them at all.
+    pub resumption: bool,
+    /// Seconds a cached session may be resumed.
+    pub session_lifetime: u64,
+    /// May refuse a ClientHello.
+    pub accept: Option<AcceptHook>,
+    /// May refuse to resume a session found in the cache.
+    pub willing_to_resume: Option<ResumeHook>,
+}
+
+impl<P: Provider> ServerConfig<P> {
+    /// A server with every suite and group, no client auth, resumption on for a day.
+    pub fn new(cert_chain: Vec<CertificateDer>, signing_key: P::SigningKey) -> Self {
+        Self {
+            cert_chain,
+            signing_key,
+            suites: ALL_SUITES.to_vec(),
+            groups: vec![
+                NamedGroup::X25519,
+                NamedGroup::secp256r1,
+                NamedGroup::secp384r1,
+            ],
+            client_auth: ClientAuth::None,
+            client_roots: None,
+            resumption: true,
+            session_lifetime: 24 * 3600,
+            accept: None,
+            willing_to_resume: None,
+        }
+    }
+}
+
+/// The negotiated parameters and transcript of a server handshake in progress.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ServerHandshake {
+    suite: Suite,
+    client_random: Random,
+    server_random: Random,
+    session_id: SessionId,
+    extended_master_secret: bool,
+    server_name: Option<String>,
+    group: Option<NamedGroup>,
+    transcript: Transcript,
+}
+
+/// The server's states, each named after what it expects next.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ServerState<P: Provider> {
+    /// Waiting for a ClientHello.
+    ExpectClientHello,
+    /// CertificateRequest sent: waiting for the client's Certificate.
+    ExpectCertificate {
+        /// The handshake so far.
+        hs: Box<ServerHandshake>,
+        /// Our ECDHE private key.
+        kx: P::KxSecret,
+    },
+    /// Waiting for ClientKeyExchange.
+    ExpectClientKeyExchange {
+        /// The handshake so far.
+        hs: Box<ServerHandshake>,
+        /// Our ECDHE private key.
+        kx: P::KxSecret,
+        /// The client's verified chain, if it sent one.
+        client_chain: Vec<CertificateDer>,
+    },
+    /// The client sent a certificate: waiting for its CertificateVerify.
+    ExpectCertificateVerify {
+        /// The handshake so far.
+        hs: Box<ServerHandshake>,
+        /// The master secret.
+        master: Secret,
+        /// The client's verified chain.
+        client_chain: Vec<CertificateDer>,
+    },
+    /// Waiting for the client's ChangeCipherSpec.
+    ExpectChangeCipherSpec {
+        /// The handshake so far.
+        hs: Box<ServerHandshake>,
+        /// The master secret.
+        master: Secret,
+        /// The client's end-entity certificate, verified with its CertificateVerify.
+        client_cert: Option<CertificateDer>,
+        /// Whether this is an abbreviated handshake.
+        resumed: bool,
+    },
+    /// Waiting for the client's Finished, under the new keys.
+    ExpectFinished {
+        /// The handshake so far.
+        hs: Box<ServerHandshake>,
+        /// The master secret.
+        master: Secret,
+        /// The client's end-entity certificate.
+        client_cert: Option<CertificateDer>,
+        /// Whether this is an abbreviated handshake.
+        resumed: bool,
+    },
+    /// Both Finished verified.
+    Traffic {
+        /// What the handshake settled.
+        summary: Box<HandshakeSummary>,
+        /// Proof that the client's Finished verified.
+        proof: FinishedVerified,
+    },
+    /// Closed.
+    Closed,
+}
+
+impl<P: Provider> ServerState<P> {
+    /// The printable name used in traces, errors and counterexamples.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ExpectClientHello => "server expect_client_hello",
+            Self::ExpectCertificate { .. } => "server expect_certificate",
+            Self::ExpectClientKeyExchange { .. } => "server expect_client_key_exchange",
+            Self::ExpectCertificateVerify { .. } => "server expect_certificate_verify",
+            Self::ExpectChangeCipherSpec { .. } => "server expect_change_cipher_spec",
+            Self::ExpectFinished { .. } => "server expect_finished",
+            Self::Traffic { .. } => "server traffic",
+            Self::Closed => "server closed",
+        }
+    }
+
+    /// The coarse phase of the spec's table.
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::ExpectClientHello => Phase::Idle,
+            Self::Traffic { .. } => Phase::AppData,
+            Self::Closed => Phase::Closed,
+            _ => Phase::Wait,
+        }
+    }
+
+    /// The session ID this handshake is about, to invalidate on a fatal alert
+    /// (RFC 5246 §7.2).
+    pub fn session_id(&self) -> Option<SessionId> {
+        match self {
+            Self::ExpectCertificate { hs, .. }
+            | Self::ExpectClientKeyExchange { hs, .. }
+            | Self::ExpectCertificateVerify { hs, .. }
+            | Self::ExpectChangeCipherSpec { hs, .. }
+            | Self::ExpectFinished { hs, .. } => Some(hs.session_id),
+            Self::Traffic { summary, .. } => Some(summary.session_id),
+            Self::ExpectClientHello | Self::Closed => None,
+        }
+    }
+
+    /// Handles one handshake message or ChangeCipherSpec.
+    pub fn handle(
+        self,
+        config: &ServerConfig<P>,
+        cx: &mut Context<'_, P>,
+        cache: &mut dyn SessionCache,
+        input: Incoming,
+    ) -> Result<Self, Error> {
+        let name = self.name();
+        match (self, input) {
+            (
+                Self::ExpectChangeCipherSpec {
+                    hs,
+                    master,
+                    client_cert,
+                    resumed,
+                },
+                Incoming::ChangeCipherSpec,
+            ) => {
+                cx.records.activate_read()?;
+                Ok(Self::ExpectFinished {
+                    hs,
+                    master,
+                    client_cert,
+                    resumed,
+                })
+            }
+            (_, Incoming::ChangeCipherSpec) => Err(Error::unexpected(name, "ChangeCipherSpec")),
+            (state, Incoming::Handshake(raw)) => {
+                let kx = KeyExchange::Ecdhe;
+                let msg = HandshakeMessage::read_bytes(&raw, kx)?;
+                state.handle_message(config, cx, cache, msg, &raw)
+            }
+            (_, other) => Err(Error::unexpected(name, other)),
+        }
+    }
+
+    fn handle_message(
+        self,
+        config: &ServerConfig<P>,
+        cx: &mut Context<'_, P>,
+        cache: &mut dyn SessionCache,
+        msg: HandshakeMessage,
+        raw: &[u8],
+    ) -> Result<Self, Error> {
+        let name = self.name();
+        match (self, msg.payload) {
+            (Self::ExpectClientHello, HandshakePayload::ClientHello(ch)) => {
+                process_client_hello(config, cx, cache, &ch, raw)
+            }
+            (Self::ExpectCertificate { mut hs, kx }, HandshakePayload::Certificate(chain)) => {
+                let client_chain = read_client_certificate(config, cx, chain)?;
+                hs.transcript.add(raw);
+                Ok(Self::ExpectClientKeyExchange {
+                    hs,
+                    kx,
+                    client_chain,
+                })
+            }
+            (
+                Self::ExpectClientKeyExchange {
+                    mut hs,
+                    kx,
+                    client_chain,
+                },
+                HandshakePayload::ClientKeyExchange(ClientKeyExchange::Ecdhe { public }),
+            ) => {
+                let pre_master = cx.provider.kx_complete(kx, &public)?;
+                hs.transcript.add(raw);
+                let master = master_secret(
+                    cx.provider,
+                    &hs.suite,
+                    &pre_master,
+                    hs.extended_master_secret,
+                    &hs.transcript,
+                    &hs.client_random,
+                    &hs.server_random,
+                );
+                let (client_write, _) = record_ciphers(
+                    cx.provider,
+                    &hs.suite,
+                    &master,
+                    &hs.client_random,
+                    &hs.server_random,
+                )?;
+                cx.records.set_pending_read(client_write);
+                match client_chain.is_empty() {
+                    true => Ok(Self::ExpectChangeCipherSpec {
+                        hs,
+                        master,
+                        client_cert: None,
+                        resumed: false,
+                    }),
+                    false => Ok(Self::ExpectCertificateVerify {
+                        hs,
+                        master,
+                        client_chain,
+                    }),
+                }
+            }
+            (
+                Self::ExpectCertificateVerify {
+                    mut hs,
+                    master,
+                    mut client_chain,
+                },
+                HandshakePayload::CertificateVerify(signed),
+            ) => {
+                read_certificate_verify(cx.provider, &hs.transcript, &client_chain[0], &signed)?;
+                hs.transcript.add(raw);
+                let client_cert = Some(client_chain.swap_remove(0));
+                Ok(Self::ExpectChangeCipherSpec {
+                    hs,
+                    master,
+                    client_cert,
+                    resumed: false,
+                })
+            }
+            (
+                Self::ExpectFinished {
+                    mut hs,
+                    master,
+                    client_cert,
+                    resumed,
+                },
+                HandshakePayload::Finished(verify_data),
+            ) => {
+                let proof = read_finished(
+                    cx.provider,
+                    &hs.suite,
+                    &master,
+                    true,
+                    &hs.transcript,
+                    &verify_data,
+                )?;
+                hs.transcript.add(raw);
+                let summary = summarize(&hs, master, client_cert.clone(), resumed);
+                if !resumed {
+                    send_finished(cx, &mut hs, &summary.master_secret)?;
+                    // Both Finished are now verified (ours by construction): only now may
+                    // the session be resumed by anyone.
+                    if !hs.session_id.is_empty() {
+                        cache.put(summary.session(client_cert, cx.now), cx.now);
+                    }
+                }
+                cx.events
+                    .push_back(Event::HandshakeComplete(Box::new(summary.clone())));
+                Ok(Self::Traffic {
+                    summary: Box::new(summary),
+                    proof,
+                })
+            }
+            (Self::Traffic { summary, proof }, HandshakePayload::ClientHello(_)) => {
+                // RFC 5746 §4.4 / RFC 5246 §7.4.1.2: we never renegotiate.
+                refuse_renegotiation(cx)?;
+                Ok(Self::Traffic { summary, proof })
+            }
+            (state, payload) => {
+                let _ = state;
+                Err(Error::unexpected(
+                    name,
+                    message_name(&HandshakeMessage { payload }),
+                ))
+            }
+        }
+    }
+}
+
+fn refuse_renegotiation<P: Provider>(cx: &mut Context<'_, P>) -> Result<(), Error> {
+    let alert = crate::msgs::AlertMessage::warning(AlertDescription::NoRenegotiation);
+    cx.records.send_alert(cx.provider, alert)
+}
+
+fn summarize(
+    hs: &ServerHandshake,
+    master: Secret,
+    client_cert: Option<CertificateDer>,
+    resumed: bool,
+) -> HandshakeSummary {
+    HandshakeSummary {
+        version: ProtocolVersion::TLSv1_2,
+        suite: hs.suite.suite,
+        group: hs.group,
+        resumed,
+        extended_master_secret: hs.extended_master_secret,
+        session_id: hs.session_id,
+        server_name: hs.server_name.clone(),
+        server_certificate: None,
+        client_certificate: client_cert,
+        client_random: hs.client_random,
+        master_secret: master,
+    }
+}
+
+/// What the server learned from the ClientHello's extensions.
+struct Offer<'a> {
+    server_name: Option<String>,
+    groups: Option<&'a [NamedGroup]>,
+    signature_schemes: Option<&'a [SignatureScheme]>,
+    extended_master_secret: bool,
+    secure_renegotiation: bool,
+}
+
+fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
+    let mut offer = Offer {
+        server_name: None,
+        groups: None,
+        signature_schemes: None,
+        extended_master_secret: false,
+        // RFC 5746 §3.6: the SCSV counts as an empty renegotiation_info.
+        secure_renegotiation: ch
+            .cipher_suites
+            .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
+    };
+    for ext in ch.extensions() {
+        match ext {
+            ClientExtension::ServerName(names) => {
+                let host = names.iter().find(|n| n.typ == ServerNameType::HostName);
+                if let Some(host) = host {
+                    offer.server_name = Some(host_name(&host.name)?);
+                }
+            }
+            ClientExtension::SupportedGroups(groups) => offer.groups = Some(groups),
+            // RFC 8422 §5.1.2: uncompressed is the one format everyone must support.
+            ClientExtension::EcPointFormats(formats)
+                if !formats.contains(&ECPointFormat::Uncompressed) =>
+            {
+                return Err(Error::misbehaved(
+                    AlertDescription::IllegalParameter,
+                    "ec_point_formats without uncompressed",
+                ));
+            }
+            ClientExtension::SignatureAlgorithms(schemes) => {
+                offer.signature_schemes = Some(schemes)
+            }
+            ClientExtension::ExtendedMasterSecret => offer.extended_master_secret = true,
+            ClientExtension::RenegotiationInfo(info) => {
+                // RFC 5746 §3.6: on an initial handshake it must be empty.
+                if !info.is_empty() {
+                    return Err(Error::misbehaved(
+                        AlertDescription::HandshakeFailure,
+                        "renegotiation_info not empty on an initial handshake",
+                    ));
+                }
+                offer.secure_renegotiation = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(offer)
+}
+
+/// A `host_name` (RFC 6066 §3): ASCII letters, digits, '-' and '.', no trailing dot.
+fn host_name(name: &[u8]) -> Result<String, Error> {
+    let valid = name
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        && name.last() != Some(&b'.');
+    match (valid, std::str::from_utf8(name)) {
+        (true, Ok(name)) => Ok(name.to_ascii_lowercase()),
+        _ => Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "server_name is not a host name",
+        )),
+    }
+}
+
+/// RFC 5246 §7.4.1.2 and §7.4.1.3: settle version, compression and suite, then resume
+/// or run a full handshake.
+fn process_client_hello<P: Provider>(
+    config: &ServerConfig<P>,
+    cx: &mut Context<'_, P>,
+    cache: &mut dyn SessionCache,
+    ch: &ClientHello,
+    raw: &[u8],
+) -> Result<ServerState<P>, Error> {
+    // RFC 5246 Appendix E.1: a client below TLS 1.2 gets protocol_version.
+    if ch.client_version.get() < ProtocolVersion::TLSv1_2.get() {
+        return Err(Error::local(
+            AlertDescription::ProtocolVersion,
+            crate::error::Reason::Refused("client offers nothing at or above TLS 1.2"),
+        ));
+    }
+    // RFC 5246 §7.4.1.2: null compression must be offered; we speak nothing else.
+    if !ch.compression_methods.contains(&Compression::Null) {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "no null compression",
+        ));
+    }
+    let offer = read_offer(ch)?;
+    if let Some(accept) = config.accept {
+        if !(accept.0)(ch) {
+            return Err(Error::refused("ClientHello refused by the acceptance hook"));
+        }
+    }
+    let mut transcript = Transcript::default();
+    transcript.add(raw);
+    match check_for_resumption(config, cache, ch, &offer, cx.now) {
+        Some(session) => resume(cx, ch, &offer, session, transcript),
+        None => full_handshake(config, cx, ch, offer, transcript),
+    }
+}
+
+/// RFC 5246 §7.4.1.2: the session the client offers, if cached and safe to resume.
+/// Cannot-resume is not an error: it is a full handshake with a fresh session ID.
+fn check_for_resumption<P: Provider>(
+    config: &ServerConfig<P>,
+    cache: &mut dyn SessionCache,
+    ch: &ClientHello,
+    offer: &Offer<'_>,
+    now: crate::crypto::UnixTime,
+) -> Option<Session> {
+    if !config.resumption || ch.session_id.is_empty() {
+        return None;
+    }
+    let session = cache.get(&ch.session_id, now)?;
+    let compatible = session.version == ProtocolVersion::TLSv1_2
+        && !session.expired(now, config.session_lifetime)
+        && ch.cipher_suites.contains(&session.suite)
+        && config.suites.iter().any(|s| s.suite == session.suite)
+        // RFC 7627 §5.3: never resume across a change of extended master secret.
+        && session.extended_master_secret == offer.extended_master_secret
+        // RFC 6066 §3: a session is for the name it was made for.
+        && session.server_name == offer.server_name
+        && match config.client_auth {
+            ClientAuth::Required => session.peer_certificate.is_some(),
+            ClientAuth::None | ClientAuth::Optional => true,
+        };
+    let willing = config
+        .willing_to_resume
+        .is_none_or(|willing| (willing.0)(&session));
+    (compatible && willing).then_some(session)
+}
+
+/// The abbreviated handshake (RFC 5246 §7.3): ServerHello, ChangeCipherSpec, Finished.
+fn resume<P: Provider>(
+    cx: &mut Context<'_, P>,
+    ch: &ClientHello,
+    offer: &Offer<'_>,
+    session: Session,
+    transcript: Transcript,
+) -> Result<ServerState<P>, Error> {
+    let suite = Suite::lookup(session.suite).ok_or(Error::refused("cached suite unsupported"))?;
+    let mut hs = Box::new(ServerHandshake {
+        suite,
+        client_random: ch.random,
+        server_random: cx.random()?,
+        session_id: session.id,
+        extended_master_secret: session.extended_master_secret,
+        server_name: session.server_name.clone(),
+        group: None,
+        transcript,
+    });
+    let extensions = server_hello_extensions(offer, hs.extended_master_secret, false);
+    send_server_hello(cx, &mut hs, extensions);
+    let master = session.master_secret.clone();
+    let (client_write, server_write) = record_ciphers(
+        cx.provider,
+        &hs.suite,
+        &master,
+        &hs.client_random,
+        &hs.server_random,
+    )?;
+    cx.records.set_pending_read(client_write);
+    let finished = finished(cx.provider, &hs.suite, &master, false, &hs.transcript);
+    cx.records
+        .send_change_cipher_spec(cx.provider, server_write)?;
+    cx.send(&mut hs.transcript, finished);
+    cx.records.flush(cx.provider)?;
+    Ok(ServerState::ExpectChangeCipherSpec {
+        hs,
+        master,
+        client_cert: session.peer_certificate,
+        resumed: true,
+    })
+}
+
+fn server_hello_extensions(offer: &Offer<'_>, ems: bool, full: bool) -> Vec<ServerExtension> {
+    let mut extensions = Vec::new();
+    if offer.secure_renegotiation {
+        extensions.push(ServerExtension::RenegotiationInfo(Vec::new()));
+    }
+    // RFC 6066 §3: acknowledge the name in a full handshake, never when resuming.
+    if full && offer.server_name.is_some() {
+        extensions.push(ServerExtension::ServerNameAck);
+    }
+    if full {
+        extensions.push(ServerExtension::EcPointFormats(vec![
+            ECPointFormat::Uncompressed,
+        ]));
+    }
+    if ems {
+        extensions.push(ServerExtension::ExtendedMasterSecret);
+    }
+    extensions
+}
+
+fn send_server_hello<P: Provider>(
+    cx: &mut Context<'_, P>,
+    hs: &mut ServerHandshake,
+    extensions: Vec<ServerExtension>,
+) {
+    let hello = ServerHello {
+        server_version: ProtocolVersion::TLSv1_2,
+        random: hs.server_random,
+        session_id: hs.session_id,
+        cipher_suite: hs.suite.suite,
+        compression_method: Compression::Null,
+        extensions: Some(extensions),
+    };
+    cx.send(
+        &mut hs.transcript,
+        HandshakePayload::ServerHello(hello).into(),
+    );
+}
+
+/// The server's order of preference, among what the client offers and what our key can
+/// sign for: `(suite, group, signature scheme)`.
+fn pick_parameters<P: Provider>(
+    config: &ServerConfig<P>,
+    provider: &P,
+    ch: &ClientHello,
+    offer: &Offer<'_>,
+) -> Result<(Suite, NamedGroup, SignatureScheme), Error> {
+    let our_schemes = provider.signing_schemes(&config.signing_key);
+    // RFC 5246 §7.4.1.4.1: without signature_algorithms the client only speaks SHA-1,
+    // which we do not sign with.
+    let their_schemes = offer.signature_schemes.unwrap_or_default();
+    // RFC 8422 §4: a client without supported_groups accepts secp256r1.
+    let their_groups = offer.groups.unwrap_or(&[NamedGroup::secp256r1]);
+    let group = config
+        .groups
+        .iter()
+        .copied()
+        .find(|g| their_groups.contains(g) && provider.supports_group(*g))
+        .ok_or(Error::refused("no common ECDHE group"))?;
+    for suite in &config.suites {
+        if !ch.cipher_suites.contains(&suite.suite) {
+            continue;
+        }
+        let scheme = our_schemes
+            .iter()
+            .copied()
+            .find(|s| suite.sig.allows(*s) && their_schemes.contains(s));
+        if let Some(scheme) = scheme {
+            return Ok((*suite, group, scheme));
+        }
+    }
+    Err(Error::refused("no common cipher suite"))
+}
+
+/// The full handshake's first flight: ServerHello, Certificate, ServerKeyExchange,
+/// CertificateRequest*, ServerHelloDone.
+fn full_handshake<P: Provider>(
+    config: &ServerConfig<P>,
+    cx: &mut Context<'_, P>,
+    ch: &ClientHello,
+    offer: Offer<'_>,
+    transcript: Transcript,
+) -> Result<ServerState<P>, Error> {
+    let (suite, group, scheme) = pick_parameters(config, cx.provider, ch, &offer)?;
+    let session_id = match config.resumption {
+        true => {
+            let mut id = [0u8; 32];
+            cx.provider.fill_random(&mut id)?;
+            SessionId::new(&id).unwrap_or(SessionId::EMPTY)
+        }
+        false => SessionId::EMPTY,
+    };
+    let mut hs = Box::new(ServerHandshake {
+        suite,
+        client_random: ch.random,
+        server_random: cx.random()?,
+        session_id,
+        extended_master_secret: offer.extended_master_secret,
+        server_name: offer.server_name.clone(),
+        group: Some(group),
+        transcript,
+    });
+    let extensions = server_hello_extensions(&offer, hs.extended_master_secret, true);
+    send_server_hello(cx, &mut hs, extensions);
+    let chain = CertificateChain(config.cert_chain.clone());
+    cx.send(
+        &mut hs.transcript,
+        HandshakePayload::Certificate(chain).into(),
+    );
+
+    let (kx, public) = cx.provider.kx_start(group)?;
+    let params = EcdheParams { group, public };
+    let message = signed_params(&hs.client_random, &hs.server_random, &params);
+    let signature = cx.provider.sign(&config.signing_key, scheme, &message)?;
+    let signed = DigitallySigned { scheme, signature };
+    let ske = ServerKeyExchange::Ecdhe { params, signed };
+    cx.send(
+        &mut hs.transcript,
+        HandshakePayload::ServerKeyExchange(ske).into(),
+    );
+
+    let request = config.client_auth != ClientAuth::None;
+    if request {
+        let request = CertificateRequest {
+            certificate_types: vec![
+                ClientCertificateType::ECDSASign,
+                ClientCertificateType::RSASign,
+            ],
+            signature_schemes: cx.provider.verify_schemes(),
+            authorities: Vec::new(),
+        };
+        cx.send(
+            &mut hs.transcript,
+            HandshakePayload::CertificateRequest(request).into(),
+        );
+    }
+    cx.send(&mut hs.transcript, HandshakePayload::ServerHelloDone.into());
+    cx.records.flush(cx.provider)?;
+    match request {
+        true => Ok(ServerState::ExpectCertificate { hs, kx }),
+        false => Ok(ServerState::ExpectClientKeyExchange {
+            hs,
+            kx,
+            client_chain: Vec::new(),
+        }),
+    }
+}
+
+/// RFC 5246 §7.4.6: an empty list is "no certificate", which only a `Required` policy
+/// refuses; anything else must chain to the configured client roots.
+fn read_client_certificate<P: Provider>(
+    config: &ServerConfig<P>,
+    cx: &mut Context<'_, P>,
+    chain: CertificateChain,
+) -> Result<Vec<CertificateDer>, Error> {
+    if chain.0.is_empty() {
+        return match config.client_auth {
+            ClientAuth::Required => Err(Error::refused("client certificate required")),
+            ClientAuth::None | ClientAuth::Optional => Ok(Vec::new()),
+        };
+    }
+    let roots = config
+        .client_roots
+        .as_ref()
+        .ok_or(Error::refused("no client roots configured"))?;
+    cx.provider.verify_chain(roots, &chain.0, None, cx.now)?;
+    Ok(chain.0)
+}
+
+/// RFC 5246 §7.4.8: the signature covers every handshake message before it, with a scheme
+/// we offered in CertificateRequest.
+fn read_certificate_verify<P: Provider>(
+    provider: &P,
+    transcript: &Transcript,
+    client_cert: &CertificateDer,
+    signed: &DigitallySigned,
+) -> Result<(), Error> {
+    if !provider.verify_schemes().contains(&signed.scheme) {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "CertificateVerify with a scheme we did not offer",
+        ));
+    }
+    provider.verify_signature(
+        client_cert,
+        signed.scheme,
+        transcript.bytes(),
+        &signed.signature,
+    )?;
+    Ok(())
+}
+
+/// The server's ChangeCipherSpec and Finished of a full handshake.
+fn send_finished<P: Provider>(
+    cx: &mut Context<'_, P>,
+    hs: &mut ServerHandshake,
+    master: &Secret,
+) -> Result<(), Error> {
+    let (_, server_write) = record_ciphers(
+        cx.provider,
+        &hs.suite,
+        master,
+        &hs.client_random,
+        &hs.server_random,
+    )?;
+    let finished = finished(cx.provider, &hs.suite, master, false, &hs.transcript);
+    cx.records
+        .send_change_cipher_spec(cx.provider, server_write)?;
+    cx.send(&mut hs.transcript, finished);
+    cx.records.flush(cx.provider)
+}

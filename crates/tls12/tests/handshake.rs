@@ -1,0 +1,467 @@
+//! In-memory handshakes between our client and our server with real crypto (ring): every
+//! suite, resumption and its refusals, client authentication, and the fatal paths.
+
+use std::sync::Arc;
+
+use tls12::crypto::ring::{RingProvider, RingRoots, RingSigningKey};
+use tls12::crypto::UnixTime;
+use tls12::handshake::client::{ClientConfig, ClientIdentity};
+use tls12::handshake::server::ServerConfig;
+use tls12::handshake::{ClientAuth, Event, Phase};
+use tls12::msgs::enums::{AlertDescription, CipherSuite, NamedGroup};
+use tls12::pki::{KeyKind, TestPki};
+use tls12::session::{InMemoryCache, Session};
+use tls12::suites::{Suite, ALL_SUITES};
+use tls12::{ClientConnection, Error, ServerConnection};
+
+const NOW: UnixTime = UnixTime(1_800_000_000);
+
+type Client = ClientConnection<RingProvider>;
+type Server = ServerConnection<RingProvider>;
+
+struct Setup {
+    pki: TestPki,
+    server: ServerConfig<RingProvider>,
+    client: ClientConfig<RingProvider>,
+}
+
+fn setup(kind: KeyKind) -> Setup {
+    let pki = TestPki::generate(kind, &["localhost"]).unwrap();
+    let key = RingSigningKey::from_der(&pki.server.private_key()).unwrap();
+    let server = ServerConfig::new(pki.server.chain.clone(), key);
+    let roots = RingRoots::from_der_certs(std::slice::from_ref(&pki.ca)).unwrap();
+    let client = ClientConfig::new(roots);
+    Setup {
+        pki,
+        server,
+        client,
+    }
+}
+
+fn client_with(config: &ClientConfig<RingProvider>, session: Option<Session>) -> Client {
+    ClientConnection::new(
+        Arc::new(config.clone()),
+        RingProvider::new(),
+        Some("localhost".into()),
+        session,
+        NOW,
+    )
+    .unwrap()
+}
+
+/// Moves bytes both ways until neither side has anything to say; returns the first error
+/// of each side.
+fn pump(
+    client: &mut Client,
+    server: &mut Server,
+    cache: &mut InMemoryCache,
+) -> (Option<Error>, Option<Error>) {
+    let (mut client_err, mut server_err) = (None, None);
+    for _ in 0..20 {
+        let to_server = client.take_output();
+        let to_client = server.take_output();
+        if to_server.is_empty() && to_client.is_empty() {
+            break;
+        }
+        if !to_server.is_empty() {
+            if let Err(e) = server.receive(&to_server, NOW, cache) {
+                server_err.get_or_insert(e);
+            }
+        }
+        if !to_client.is_empty() {
+            if let Err(e) = client.receive(&to_client, NOW) {
+                client_err.get_or_insert(e);
+            }
+        }
+    }
+    (client_err, server_err)
+}
+
+fn new_session(client: &mut Client) -> Option<Session> {
+    std::iter::from_fn(|| client.next_event()).find_map(|e| match e {
+        Event::NewSession(s) => Some(*s),
+        _ => None,
+    })
+}
+
+fn connect(setup: &Setup, cache: &mut InMemoryCache, session: Option<Session>) -> (Client, Server) {
+    let mut client = client_with(&setup.client, session);
+    let mut server = ServerConnection::new(Arc::new(setup.server.clone()), RingProvider::new());
+    let (client_err, server_err) = pump(&mut client, &mut server, cache);
+    assert_eq!((client_err, server_err), (None, None));
+    assert_eq!(client.phase(), Phase::AppData);
+    assert_eq!(server.phase(), Phase::AppData);
+    (client, server)
+}
+
+fn assert_agree(client: &Client, server: &Server) {
+    let (c, s) = (client.summary().unwrap(), server.summary().unwrap());
+    assert_eq!(c.suite, s.suite);
+    assert_eq!(c.session_id, s.session_id);
+    assert_eq!(c.master_secret, s.master_secret);
+    assert_eq!(c.extended_master_secret, s.extended_master_secret);
+    assert_eq!(c.resumed, s.resumed);
+    assert_eq!(c.client_certificate, s.client_certificate);
+}
+
+fn exchange_data(client: &mut Client, server: &mut Server, cache: &mut InMemoryCache) {
+    let big = vec![0x5a; 40_000];
+    client.send(b"ping").unwrap();
+    server.send(&big).unwrap();
+    assert_eq!(pump(client, server, cache), (None, None));
+    assert_eq!(server.take_received(), b"ping");
+    assert_eq!(client.take_received(), big);
+}
+
+#[test]
+fn every_suite_completes_and_carries_data_both_ways() {
+    for (kind, suites) in [
+        (KeyKind::EcdsaP256, &ALL_SUITES[..3]),
+        (KeyKind::Rsa2048, &ALL_SUITES[3..]),
+    ] {
+        let mut base = setup(kind);
+        for suite in suites {
+            for group in [
+                NamedGroup::X25519,
+                NamedGroup::secp256r1,
+                NamedGroup::secp384r1,
+            ] {
+                base.client.suites = vec![*suite];
+                base.client.groups = vec![group];
+                let mut cache = InMemoryCache::new(10, 3600);
+                let (mut client, mut server) = connect(&base, &mut cache, None);
+                assert_agree(&client, &server);
+                let summary = client.summary().unwrap();
+                assert_eq!((summary.suite, summary.group), (suite.suite, Some(group)));
+                assert!(summary.extended_master_secret);
+                assert!(!summary.resumed);
+                exchange_data(&mut client, &mut server, &mut cache);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_stored_session_resumes_with_the_same_master_secret() {
+    let setup = setup(KeyKind::EcdsaP256);
+    let mut cache = InMemoryCache::new(10, 3600);
+    let (mut first, first_server) = connect(&setup, &mut cache, None);
+    let session = new_session(&mut first).expect("the server gave the session an ID");
+    assert_eq!(cache.len(), 1);
+    let (mut second, mut server) = connect(&setup, &mut cache, Some(session.clone()));
+    assert_agree(&second, &server);
+    let summary = second.summary().unwrap();
+    assert!(summary.resumed);
+    assert_eq!(summary.session_id, session.id);
+    assert_eq!(
+        summary.master_secret,
+        first_server.summary().unwrap().master_secret
+    );
+    exchange_data(&mut second, &mut server, &mut cache);
+    // The flights of an abbreviated handshake, from the client's side.
+    let flights: Vec<String> = std::iter::from_fn(|| second.next_event())
+        .filter_map(|e| match e {
+            Event::Flight(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        flights,
+        [
+            "-> ClientHello",
+            "<- ServerHello, ChangeCipherSpec, Finished",
+            "-> ChangeCipherSpec, Finished"
+        ]
+    );
+}
+
+#[test]
+fn a_session_not_resumable_falls_back_to_a_full_handshake_with_a_new_id() {
+    let base = setup(KeyKind::EcdsaP256);
+    let cases: Vec<(&str, Box<dyn Fn(&mut Setup, &mut InMemoryCache)>)> = vec![
+        (
+            "evicted",
+            Box::new(|s, cache| {
+                // A cache of one: another client's session pushes ours out.
+                *cache = InMemoryCache::new(1, 3600);
+                let mut other = client_with(&s.client, None);
+                let mut server =
+                    ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+                assert_eq!(pump(&mut other, &mut server, cache), (None, None));
+            }),
+        ),
+        (
+            "server unwilling",
+            Box::new(|s, _| {
+                s.server.willing_to_resume = Some(tls12::handshake::server::Hook(|_| false))
+            }),
+        ),
+        (
+            "resumption off",
+            Box::new(|s, _| s.server.resumption = false),
+        ),
+        (
+            "suite no longer offered by the server",
+            Box::new(|s, _| s.server.suites = vec![ALL_SUITES[1]]),
+        ),
+        (
+            "client requires a certificate now",
+            Box::new(|s, _| s.server.client_auth = ClientAuth::Required),
+        ),
+    ];
+    for (name, change) in cases {
+        let mut s = Setup {
+            pki: base.pki.clone(),
+            server: base.server.clone(),
+            client: base.client.clone(),
+        };
+        s.client.identity = Some(ClientIdentity {
+            chain: s.pki.client.chain.clone(),
+            key: RingSigningKey::from_der(&s.pki.client.private_key()).unwrap(),
+        });
+        s.server.client_roots =
+            Some(RingRoots::from_der_certs(std::slice::from_ref(&s.pki.ca)).unwrap());
+        let mut cache = InMemoryCache::new(1, 3600);
+        let (mut first, _) = connect(&s, &mut cache, None);
+        let session = new_session(&mut first).unwrap();
+        change(&mut s, &mut cache);
+        let (second, server) = connect(&s, &mut cache, Some(session.clone()));
+        let summary = second.summary().unwrap();
+        assert!(!summary.resumed, "{name}");
+        assert_ne!(summary.session_id, session.id, "{name}");
+        assert_agree(&second, &server);
+    }
+}
+
+#[test]
+fn an_expired_session_is_not_resumed() {
+    let s = setup(KeyKind::EcdsaP256);
+    let mut cache = InMemoryCache::new(4, 10);
+    let (mut first, _) = connect(&s, &mut cache, None);
+    let session = new_session(&mut first).unwrap();
+    let mut client = ClientConnection::new(
+        Arc::new(s.client.clone()),
+        RingProvider::new(),
+        Some("localhost".into()),
+        Some(session),
+        UnixTime(NOW.0 + 11),
+    )
+    .unwrap();
+    let mut server = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+    let hello = client.take_output();
+    server
+        .receive(&hello, UnixTime(NOW.0 + 11), &mut cache)
+        .unwrap();
+    assert_eq!(server.state_name(), "server expect_client_key_exchange");
+}
+
+#[test]
+fn client_authentication_policies() {
+    let base = setup(KeyKind::EcdsaP256);
+    let identity = ClientIdentity {
+        chain: base.pki.client.chain.clone(),
+        key: RingSigningKey::from_der(&base.pki.client.private_key()).unwrap(),
+    };
+    let roots = RingRoots::from_der_certs(std::slice::from_ref(&base.pki.ca)).unwrap();
+    for (policy, with_cert, expected_alert) in [
+        (ClientAuth::Optional, true, None),
+        (ClientAuth::Optional, false, None),
+        (ClientAuth::Required, true, None),
+        (
+            ClientAuth::Required,
+            false,
+            Some(AlertDescription::HandshakeFailure),
+        ),
+    ] {
+        let mut s = Setup {
+            pki: base.pki.clone(),
+            server: base.server.clone(),
+            client: base.client.clone(),
+        };
+        s.server.client_auth = policy;
+        s.server.client_roots = Some(roots.clone());
+        s.client.identity = with_cert.then(|| identity.clone());
+        let mut cache = InMemoryCache::new(4, 3600);
+        let mut client = client_with(&s.client, None);
+        let mut server = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+        let (client_err, server_err) = pump(&mut client, &mut server, &mut cache);
+        match expected_alert {
+            None => {
+                assert_eq!(
+                    (client_err, server_err),
+                    (None, None),
+                    "{policy:?} {with_cert}"
+                );
+                assert_agree(&client, &server);
+                assert_eq!(
+                    server.summary().unwrap().client_certificate.is_some(),
+                    with_cert
+                );
+            }
+            Some(alert) => {
+                assert_eq!(server_err.unwrap().alert_sent(), Some(alert));
+                assert_eq!(client_err, Some(Error::PeerAlert(alert)));
+                assert_eq!(cache.len(), 0, "no session is cached after a fatal alert");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_client_certificate_from_another_ca_is_unknown_ca() {
+    let mut s = setup(KeyKind::EcdsaP256);
+    let stranger = TestPki::generate(KeyKind::EcdsaP256, &["localhost"]).unwrap();
+    s.server.client_auth = ClientAuth::Required;
+    s.server.client_roots =
+        Some(RingRoots::from_der_certs(std::slice::from_ref(&s.pki.ca)).unwrap());
+    s.client.identity = Some(ClientIdentity {
+        chain: stranger.client.chain.clone(),
+        key: RingSigningKey::from_der(&stranger.client.private_key()).unwrap(),
+    });
+    let mut cache = InMemoryCache::new(4, 3600);
+    let mut client = client_with(&s.client, None);
+    let mut server = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+    let (_, server_err) = pump(&mut client, &mut server, &mut cache);
+    assert_eq!(
+        server_err.unwrap().alert_sent(),
+        Some(AlertDescription::UnknownCa)
+    );
+}
+
+#[test]
+fn the_server_certificate_must_match_the_name_and_the_roots() {
+    let s = setup(KeyKind::EcdsaP256);
+    let mut cache = InMemoryCache::new(4, 3600);
+    let mut client = ClientConnection::new(
+        Arc::new(s.client.clone()),
+        RingProvider::new(),
+        Some("example.com".into()),
+        None,
+        NOW,
+    )
+    .unwrap();
+    let mut server = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+    let (client_err, _) = pump(&mut client, &mut server, &mut cache);
+    assert_eq!(
+        client_err.unwrap().alert_sent(),
+        Some(AlertDescription::BadCertificate)
+    );
+
+    let other = setup(KeyKind::EcdsaP256);
+    let mut client = client_with(&other.client, None);
+    let mut server = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+    let (client_err, server_err) = pump(&mut client, &mut server, &mut cache);
+    assert_eq!(
+        client_err.unwrap().alert_sent(),
+        Some(AlertDescription::UnknownCa)
+    );
+    assert_eq!(
+        server_err,
+        Some(Error::PeerAlert(AlertDescription::UnknownCa))
+    );
+}
+
+#[test]
+fn refusals_name_the_right_alert() {
+    let s = setup(KeyKind::EcdsaP256);
+    let mut no_common_suite = s.client.clone();
+    no_common_suite.suites = ALL_SUITES[3..].to_vec(); // RSA suites against an ECDSA key
+    let mut no_common_group = s.client.clone();
+    no_common_group.groups = vec![NamedGroup::secp384r1];
+    let mut picky_server = s.server.clone();
+    picky_server.groups = vec![NamedGroup::X25519];
+    let mut hook_server = s.server.clone();
+    hook_server.accept = Some(tls12::handshake::server::Hook(|_| false));
+    for (name, client, server) in [
+        ("no common suite", no_common_suite, s.server.clone()),
+        ("no common group", no_common_group, picky_server),
+        ("acceptance hook", s.client.clone(), hook_server),
+    ] {
+        let mut cache = InMemoryCache::new(4, 3600);
+        let mut c = client_with(&client, None);
+        let mut srv = ServerConnection::new(Arc::new(server), RingProvider::new());
+        let (client_err, server_err) = pump(&mut c, &mut srv, &mut cache);
+        assert_eq!(
+            server_err.unwrap().alert_sent(),
+            Some(AlertDescription::HandshakeFailure),
+            "{name}"
+        );
+        assert_eq!(
+            client_err,
+            Some(Error::PeerAlert(AlertDescription::HandshakeFailure)),
+            "{name}"
+        );
+        assert_eq!(c.phase(), Phase::Closed);
+        assert_eq!(srv.phase(), Phase::Closed);
+    }
+}
+
+#[test]
+fn errors_are_sticky_and_close_notify_closes() {
+    let s = setup(KeyKind::EcdsaP256);
+    let mut cache = InMemoryCache::new(4, 3600);
+    let (mut client, mut server) = connect(&s, &mut cache, None);
+    client.close();
+    let bye = client.take_output();
+    server.receive(&bye, NOW, &mut cache).unwrap();
+    assert_eq!(server.phase(), Phase::Closed);
+    assert!(std::iter::from_fn(|| server.next_event()).any(|e| e == Event::PeerClosed));
+    assert_eq!(server.send(b"late"), Err(Error::Closed));
+    assert!(client.send(b"late").is_err());
+
+    let mut server = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+    let err = server
+        .receive(b"GET / HTTP/1.0\r\n\r\n", NOW, &mut cache)
+        .unwrap_err();
+    assert_eq!(err.alert_sent(), Some(AlertDescription::UnexpectedMessage));
+    assert_eq!(
+        server.receive(&[22, 3, 3, 0, 4, 14, 0, 0, 0], NOW, &mut cache),
+        Err(err)
+    );
+    // The fatal alert is queued for the peer.
+    assert_eq!(server.take_output(), [21, 3, 3, 0, 2, 2, 10]);
+}
+
+#[test]
+fn tampered_records_are_bad_record_mac_and_long_ones_record_overflow() {
+    let s = setup(KeyKind::EcdsaP256);
+    let mut cache = InMemoryCache::new(4, 3600);
+    let (mut client, mut server) = connect(&s, &mut cache, None);
+    client.send(b"hello").unwrap();
+    let mut record = client.take_output();
+    let last = record.len() - 1;
+    record[last] ^= 1;
+    let err = server.receive(&record, NOW, &mut cache).unwrap_err();
+    assert_eq!(err.alert_sent(), Some(AlertDescription::BadRecordMac));
+
+    let (_, mut server) = connect(&s, &mut cache, None);
+    let mut long = vec![23, 3, 3, 0x48, 0x01];
+    long.extend(std::iter::repeat_n(0, 0x4801));
+    let err = server.receive(&long, NOW, &mut cache).unwrap_err();
+    assert_eq!(err.alert_sent(), Some(AlertDescription::RecordOverflow));
+}
+
+#[test]
+fn a_silent_server_times_the_client_out() {
+    let s = setup(KeyKind::EcdsaP256);
+    let mut client = client_with(&s.client, None);
+    client.tick(UnixTime(NOW.0 + 1)).unwrap();
+    let err = client
+        .tick(UnixTime(NOW.0 + s.client.handshake_timeout))
+        .unwrap_err();
+    assert_eq!(err.alert_sent(), Some(AlertDescription::HandshakeFailure));
+    assert_eq!(client.phase(), Phase::Closed);
+}
+
+#[test]
+fn suites_are_named_consistently() {
+    // The suite table and the code points agree (RFC 5289, RFC 7905).
+    assert_eq!(
+        Suite::lookup(CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256),
+        Some(ALL_SUITES[5])
+    );
+    assert_eq!(
+        Suite::lookup(CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256),
+        None
+    );
+}
