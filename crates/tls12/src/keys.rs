@@ -44,7 +44,7 @@ const SERVER_FINISHED_LABEL: &[u8] = b"server finished";
 /// # Panics
 /// If the provider's HMAC is shorter than `alg.output_len()`: a provider bug, never peer
 /// input.
-pub fn prf<P: Provider + ?Sized>(
+pub fn prf<P: Provider>(
     provider: &P,
     alg: HashAlgorithm,
     secret: &[u8],
@@ -73,7 +73,7 @@ pub fn prf<P: Provider + ?Sized>(
 }
 
 /// Runs the PRF into a fresh [`Secret`] of `len` bytes.
-fn prf_secret<P: Provider + ?Sized>(
+fn prf_secret<P: Provider>(
     provider: &P,
     alg: HashAlgorithm,
     secret: &[u8],
@@ -88,7 +88,7 @@ fn prf_secret<P: Provider + ?Sized>(
 
 /// The master secret of a full handshake without extended_master_secret (RFC 5246 §8.1):
 /// `PRF(pre_master_secret, "master secret", ClientHello.random + ServerHello.random)[0..47]`.
-pub fn master_secret<P: Provider + ?Sized>(
+pub fn master_secret<P: Provider>(
     provider: &P,
     alg: HashAlgorithm,
     pre_master: &Secret,
@@ -109,7 +109,7 @@ pub fn master_secret<P: Provider + ?Sized>(
 /// `PRF(pre_master_secret, "extended master secret", session_hash)[0..47]`, where
 /// `session_hash` is the transcript hash up to and including ClientKeyExchange (RFC 7627
 /// §3). Binding the master secret to the transcript defeats the triple-handshake attack.
-pub fn extended_master_secret<P: Provider + ?Sized>(
+pub fn extended_master_secret<P: Provider>(
     provider: &P,
     alg: HashAlgorithm,
     pre_master: &Secret,
@@ -127,7 +127,7 @@ pub fn extended_master_secret<P: Provider + ?Sized>(
 
 /// The record-layer keys of one connection, cut from the key block (RFC 5246 §6.3).
 ///
-/// AEAD suites have no MAC keys (RFC 5246 §6.2.3.3: `mac_key_length` is 0), so only the
+/// AEAD suites need no MAC keys (the AEAD authenticates, RFC 5246 §6.2.3.3), so only the
 /// write keys and the fixed ("implicit") IVs remain. Every field is a [`Secret`]: the IVs
 /// are not secret in the same sense as keys, but wiping and hiding them costs nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -156,7 +156,7 @@ pub fn fixed_iv_len(alg: AeadAlgorithm) -> usize {
 /// `PRF(master_secret, "key expansion", server_random + client_random)`, cut into
 /// client_write_key, server_write_key, client_write_IV and server_write_IV in that order.
 /// Note the randoms come server first here, unlike in the master secret.
-pub fn key_block<P: Provider + ?Sized>(
+pub fn key_block<P: Provider>(
     provider: &P,
     alg: HashAlgorithm,
     master: &Secret,
@@ -192,7 +192,7 @@ pub fn key_block<P: Provider + ?Sized>(
 /// PRF hash, up to but excluding this Finished.
 ///
 /// Compare a received value with [`crate::crypto::constant_time_eq`].
-pub fn verify_data<P: Provider + ?Sized>(
+pub fn verify_data<P: Provider>(
     provider: &P,
     alg: HashAlgorithm,
     master: &Secret,

@@ -7,10 +7,17 @@
 //!    trait. Decoding never panics, never trusts a length beyond the bytes present, and
 //!    rejects trailing bytes.
 //! 2. [`msgs`]: one type per wire message of RFC 5246 and the extension RFCs.
-//! 3. [`record`]: record deframing and handshake-message reassembly.
+//! 3. [`crypto`]: the [`crypto::Provider`] trait and the ring provider. Every secret and
+//!    every random byte passes through it.
+//! 4. [`keys`]: the PRF, (extended) master secret, key block and verify_data.
+//! 5. [`record`]: deframing, handshake reassembly, AEAD protection, the record layer.
+//! 6. [`session`]: sessions, the server's bounded cache, the client's store.
+//! 7. [`handshake`]: the client and server state machines, with [`suites`].
+//! 8. [`conn`]: the sans-IO [`ClientConnection`] and [`ServerConnection`]; [`stream`], a
+//!    blocking adapter over `Read + Write`.
 //!
-//! Later floors (crypto provider, key schedule, sessions, the state machines and the
-//! sans-IO connections) build on these.
+//! No state machine names a crypto library, reads a clock or draws randomness itself: a
+//! symbolic provider can drive the very same code through a model checker.
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +33,7 @@ pub mod msgs;
 pub mod pki;
 pub mod record;
 pub mod session;
+pub mod stream;
 pub mod suites;
 
 pub use codec::InvalidMessage;

@@ -1,6 +1,8 @@
 //! Replays every committed fuzz corpus file through the harness its fuzz target runs, so
 //! `cargo test` on stable Rust re-checks each input the fuzzers were seeded with or found.
 
+#![allow(clippy::unwrap_used)] // test data we built ourselves
+
 use std::fs;
 use std::path::Path;
 

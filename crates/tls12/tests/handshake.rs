@@ -1,6 +1,8 @@
 //! In-memory handshakes between our client and our server with real crypto (ring): every
 //! suite, resumption and its refusals, client authentication, and the fatal paths.
 
+#![allow(clippy::unwrap_used)] // test data we built ourselves
+
 use std::sync::Arc;
 
 use tls12::crypto::ring::{RingProvider, RingRoots, RingSigningKey};
@@ -178,7 +180,8 @@ fn a_stored_session_resumes_with_the_same_master_secret() {
 #[test]
 fn a_session_not_resumable_falls_back_to_a_full_handshake_with_a_new_id() {
     let base = setup(KeyKind::EcdsaP256);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Setup, &mut InMemoryCache)>)> = vec![
+    type Change = Box<dyn Fn(&mut Setup, &mut InMemoryCache)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "evicted",
             Box::new(|s, cache| {

@@ -2,6 +2,8 @@
 //! on loopback by `tests/data/capture.py`; each `.txt` beside a `.bin` lists its fields).
 //! Each capture must decode to the fields OpenSSL sent and re-encode byte for byte.
 
+#![allow(clippy::unwrap_used)] // test data we built ourselves
+
 use tls12::msgs::enums::{
     CipherSuite, ClientCertificateType, Compression, ContentType, ECPointFormat, ExtensionType,
     NamedGroup, ProtocolVersion, ServerNameType, SignatureScheme,

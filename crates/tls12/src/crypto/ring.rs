@@ -65,11 +65,11 @@ impl Hash for RingProvider {
 /// An ephemeral ECDHE private key, the group it belongs to and its public key.
 ///
 /// ring's key can be used for exactly one agreement (`agree_ephemeral` consumes it) and
-/// cannot be copied, which is what an ephemeral key should be (RFC 8422 §2: ECDHE keys
-/// are fresh per handshake). Connection states must be `Clone` all the same, so clones
-/// share one slot and the first [`Provider::kx_complete`] empties it; completing a clone
-/// afterwards fails with `CryptoError::Internal`. Equality and hashing go by the group
-/// and public key, which identify the key pair.
+/// cannot be copied, which suits an ephemeral key (the "E" of ECDHE, RFC 8422 §2).
+/// Connection states must be `Clone` all the same, so clones share one slot and the
+/// first [`Provider::kx_complete`] empties it; completing a clone afterwards fails with
+/// `CryptoError::Internal`. Equality and hashing go by the group and public key, which
+/// identify the key pair.
 #[derive(Clone)]
 pub struct RingKxSecret {
     /// The group negotiated in supported_groups / ServerKeyExchange; kept so that
