@@ -1,28 +1,70 @@
 //! `tls12`: the command-line face of the tls12 workspace.
 //!
-//! Today it decodes captured TLS records (`tls12 decode`), the same parsers the fuzzers
-//! exercise. The engine issue adds `server` and `client`; the model issue adds `check` and
-//! `explore`.
+//! `decode` prints captured TLS records with the parsers the fuzzers exercise; `server`
+//! and `client` run real TLS 1.2 connections over TCP on the sans-IO core, through its
+//! blocking `Stream` adapter.
+
+mod client;
+mod common;
+mod decode;
+mod server;
+mod session_file;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tls12::codec::Codec;
-use tls12::codec::Reader;
-use tls12::msgs::enums::ContentType;
-use tls12::msgs::{
-    AlertMessage, ChangeCipherSpec, HandshakeMessage, HandshakePayload, KeyExchange,
-};
-use tls12::record::{Deframer, HandshakeJoiner};
+
+use crate::common::CliError;
 
 /// TLS 1.2 reference implementation and model-checked specification.
 #[derive(Parser, Debug)]
-#[command(name = "tls12", version, about)]
+#[command(
+    name = "tls12",
+    version,
+    about,
+    after_help = "Try it: run `tls12 server` in one terminal and the `tls12 client` command it \
+                  prints in another.\nLogs go to stderr; set RUST_LOG=info (or debug) for more."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+const SERVER_EXAMPLES: &str = "\
+Examples:
+  # Zero set-up: a fresh test CA and certificate; prints the CA file's path
+  tls12 server --port 4433 --trace
+
+  # Your own certificate, clients must present one issued by ca.pem
+  tls12 server --cert server.pem --key server.key --client-auth required --client-ca ca.pem
+
+  # A status page per request, like `openssl s_server -www`
+  tls12 server --www
+  curl --cacert /tmp/tls12-ca-<pid>.pem https://localhost:4433/
+
+Output (stdout): first `listening on 127.0.0.1:PORT`, then per connection
+`[conn N] handshake: version=... suite=... group=... resumed=... ...` or
+`[conn N] error: ...`. SSLKEYLOGFILE, if set, receives a key log line per handshake.";
+
+const CLIENT_EXAMPLES: &str = "\
+Examples:
+  # Against `tls12 server` (pass the CA file it printed)
+  tls12 client 127.0.0.1:4433 --ca /tmp/tls12-ca-1234.pem
+
+  # Show the flights of one full and two resumed handshakes
+  tls12 client 127.0.0.1:4433 --ca ca.pem --reconnect 2 --trace
+
+  # Save the session, resume it in a later run
+  tls12 client localhost:4433 --ca ca.pem --sess-out s.json
+  tls12 client localhost:4433 --ca ca.pem --sess-in s.json
+
+  # An HTTP request, with a client certificate
+  tls12 client localhost:4433 --ca ca.pem --cert client.pem --key client.key \\
+      --send 'GET / HTTP/1.0\\r\\n\\r\\n'
+
+Exit status: 0 on success, 1 on a TLS or network failure, 2 on bad usage.
+SSLKEYLOGFILE, if set, receives a key log line per handshake.";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -38,84 +80,77 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
+    /// Run a TLS 1.2 server on 127.0.0.1 that echoes what it receives.
+    ///
+    /// One thread per connection, sessions resumable from a shared cache. Without --cert
+    /// and --key it generates a test CA and a certificate for localhost and 127.0.0.1, and
+    /// prints where the CA file is so that clients can trust it.
+    #[command(after_help = SERVER_EXAMPLES)]
+    Server(server::ServerArgs),
+    /// Connect to a TLS 1.2 server, send a line and print the answer.
+    ///
+    /// Prints the outcome of each handshake (`handshake: version=... resumed=...`) and
+    /// what came back (`received: ...`). Can reconnect resuming the session, and save or
+    /// load sessions.
+    #[command(after_help = CLIENT_EXAMPLES)]
+    Client(client::ClientArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Decode { file, verbose } => {
-            let bytes = match std::fs::read(&file) {
-                Ok(bytes) => bytes,
-                Err(err) => {
-                    eprintln!("tls12: cannot read {}: {err}", file.display());
-                    return ExitCode::from(2);
-                }
-            };
-            match decode(&bytes, verbose) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(fault) => {
-                    println!("error: {fault}");
-                    ExitCode::from(1)
-                }
+    init_logging();
+    let result = match cli.command {
+        Command::Decode { file, verbose } => return run_decode(&file, verbose),
+        Command::Server(args) => server::run(args),
+        Command::Client(args) => client::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            match err {
+                CliError::Usage(_) => ExitCode::from(2),
+                CliError::Failed(_) => ExitCode::from(1),
             }
         }
     }
 }
 
-/// Prints the records and messages in `bytes`; the error names the fault and its alert.
-fn decode(bytes: &[u8], verbose: bool) -> Result<(), String> {
-    let mut deframer = Deframer::new();
-    let mut joiner = HandshakeJoiner::new();
-    // ServerKeyExchange and ClientKeyExchange are read in the context of the suite a
-    // ServerHello chose; a lone client flight has only ECDHE to go on.
-    let mut kx = KeyExchange::Ecdhe;
-    deframer.push(bytes);
-    while let Some(record) = deframer
-        .pop()
-        .map_err(|e| format!("{e} (alert {:?})", e.alert()))?
-    {
-        println!(
-            "record {:?} {:?} {} bytes",
-            record.typ,
-            record.version,
-            record.payload.len()
-        );
-        match record.typ {
-            ContentType::Handshake => {
-                joiner
-                    .push(&record.payload)
-                    .map_err(|e| format!("{e} (alert {:?})", e.alert()))?;
-                while let Some(raw) = joiner.pop() {
-                    let msg = HandshakeMessage::read_bytes(&raw, kx)
-                        .map_err(|e| format!("{e} (alert {:?})", e.alert()))?;
-                    if let HandshakePayload::ServerHello(sh) = &msg.payload {
-                        kx = KeyExchange::of_suite(sh.cipher_suite).unwrap_or(kx);
-                    }
-                    match verbose {
-                        true => println!("  {:#?}", msg.payload),
-                        false => println!("  {:?} ({} bytes)", msg.typ(), raw.len()),
-                    }
-                }
-            }
-            ContentType::ChangeCipherSpec => {
-                ChangeCipherSpec::read(&mut Reader::new(&record.payload))
-                    .map_err(|e| format!("{e} (alert {:?})", e.alert()))?;
-                println!("  ChangeCipherSpec: the rest is encrypted");
-                return Ok(());
-            }
-            ContentType::Alert => {
-                let alert = AlertMessage::read_bytes(&record.payload)
-                    .map_err(|e| format!("{e} (alert {:?})", e.alert()))?;
-                println!("  {:?} {:?}", alert.level, alert.description);
-            }
-            _ => println!("  {} bytes of application data", record.payload.len()),
+/// Logs to stderr at `warn` unless `RUST_LOG` says otherwise.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing_subscriber::filter::LevelFilter::WARN.into())
+        .from_env_lossy();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run_decode(file: &std::path::Path, verbose: bool) -> ExitCode {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            eprintln!("tls12: cannot read {}: {err}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    match decode::decode(&bytes, verbose) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(fault) => {
+            println!("error: {fault}");
+            ExitCode::from(1)
         }
     }
-    match (deframer.buffered(), joiner.is_empty()) {
-        (0, true) => Ok(()),
-        (0, false) => Err("the input ends inside a handshake message".into()),
-        (left, _) => Err(format!(
-            "the input ends inside a record ({left} bytes left)"
-        )),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

@@ -278,7 +278,9 @@ impl Bounds {
     }
 
     /// Writes `body` with this prefix. Keeping the length in bounds is the caller's job
-    /// (our own messages are built within them); debug builds assert it.
+    /// (our own messages are built within them); debug builds assert the ceiling. The
+    /// floor is not checked, so tests can build the out-of-range messages a hostile peer
+    /// would send.
     pub fn encode_with(&self, out: &mut Vec<u8>, body: impl FnOnce(&mut Vec<u8>)) {
         let width = self.prefix.width();
         let start = out.len();

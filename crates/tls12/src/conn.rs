@@ -239,7 +239,7 @@ impl<P: Provider> ServerConnection<P> {
                 ) {
                     cache.remove(&id);
                 }
-                self.state = ServerState::Closed;
+                self.close_state();
                 Err(self.common.fail(err))
             }
         }
@@ -250,7 +250,7 @@ impl<P: Provider> ServerConnection<P> {
             match incoming {
                 Incoming::Alert(alert) => {
                     if self.common.handle_alert(alert)? {
-                        self.state = ServerState::Closed;
+                        self.close_state();
                         return Ok(());
                     }
                 }
@@ -259,7 +259,8 @@ impl<P: Provider> ServerConnection<P> {
                     _ => return Err(Error::unexpected(self.state.name(), "ApplicationData")),
                 },
                 incoming => {
-                    let state = std::mem::replace(&mut self.state, ServerState::Closed);
+                    let state =
+                        std::mem::replace(&mut self.state, ServerState::Closed { summary: None });
                     let mut cx = self.common.context(now);
                     self.state = state.handle(&self.config, &mut cx, cache, incoming.clone())?;
                     let in_traffic = self.phase() == Phase::AppData;
@@ -278,6 +279,11 @@ impl<P: Provider> ServerConnection<P> {
         self.state.phase()
     }
 
+    fn close_state(&mut self) {
+        let state = std::mem::replace(&mut self.state, ServerState::Closed { summary: None });
+        self.state = state.close();
+    }
+
     /// The current state's printable name.
     pub fn state_name(&self) -> &'static str {
         self.state.name()
@@ -285,10 +291,7 @@ impl<P: Provider> ServerConnection<P> {
 
     /// What the handshake settled, once complete.
     pub fn summary(&self) -> Option<&HandshakeSummary> {
-        match &self.state {
-            ServerState::Traffic { summary, .. } => Some(summary),
-            _ => None,
-        }
+        self.state.summary()
     }
 
     /// The configuration.
@@ -340,7 +343,7 @@ impl<P: Provider> ClientConnection<P> {
         match self.process(now) {
             Ok(()) => Ok(()),
             Err(err) => {
-                self.state = ClientState::Closed;
+                self.close_state();
                 Err(self.common.fail(err))
             }
         }
@@ -351,7 +354,7 @@ impl<P: Provider> ClientConnection<P> {
     pub fn tick(&mut self, now: UnixTime) -> Result<(), Error> {
         self.common.check()?;
         if let Err(err) = self.state.check_timeout(&self.config, self.started, now) {
-            self.state = ClientState::Closed;
+            self.close_state();
             return Err(self.common.fail(err));
         }
         Ok(())
@@ -362,7 +365,7 @@ impl<P: Provider> ClientConnection<P> {
             match incoming {
                 Incoming::Alert(alert) => {
                     if self.common.handle_alert(alert)? {
-                        self.state = ClientState::Closed;
+                        self.close_state();
                         return Ok(());
                     }
                 }
@@ -371,7 +374,8 @@ impl<P: Provider> ClientConnection<P> {
                     _ => return Err(Error::unexpected(self.state.name(), "ApplicationData")),
                 },
                 incoming => {
-                    let state = std::mem::replace(&mut self.state, ClientState::Closed);
+                    let state =
+                        std::mem::replace(&mut self.state, ClientState::Closed { summary: None });
                     let mut cx = self.common.context(now);
                     self.state = state.handle(&self.config, &mut cx, incoming.clone())?;
                     let in_traffic = self.phase() == Phase::AppData;
@@ -390,6 +394,11 @@ impl<P: Provider> ClientConnection<P> {
         self.state.phase()
     }
 
+    fn close_state(&mut self) {
+        let state = std::mem::replace(&mut self.state, ClientState::Closed { summary: None });
+        self.state = state.close();
+    }
+
     /// The current state's printable name.
     pub fn state_name(&self) -> &'static str {
         self.state.name()
@@ -397,10 +406,7 @@ impl<P: Provider> ClientConnection<P> {
 
     /// What the handshake settled, once complete.
     pub fn summary(&self) -> Option<&HandshakeSummary> {
-        match &self.state {
-            ClientState::Traffic { summary, .. } => Some(summary),
-            _ => None,
-        }
+        self.state.summary()
     }
 
     connection_io!();

@@ -24,9 +24,12 @@ pub struct Session {
     /// The server name the client asked for, if any (RFC 6066 §3: a resumed session must
     /// be for the same name).
     pub server_name: Option<String>,
-    /// The peer's end-entity certificate: the server's on the client side, the client's
-    /// (if it sent one) on the server side.
-    pub peer_certificate: Option<CertificateDer>,
+    /// The server's end-entity certificate, as the client verified it (`None` in the
+    /// server's own cache: it is the server's).
+    pub server_certificate: Option<CertificateDer>,
+    /// The client's end-entity certificate, if it authenticated. Both ends keep it, so
+    /// that a resumed handshake reports the same identity on both.
+    pub client_certificate: Option<CertificateDer>,
     /// When the full handshake completed.
     pub created: UnixTime,
 }
@@ -79,6 +82,11 @@ impl InMemoryCache {
     /// Whether no session is stored.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The stored sessions, oldest first (expired ones included until the next access).
+    pub fn sessions(&self) -> impl Iterator<Item = &Session> {
+        self.entries.iter()
     }
 }
 
@@ -147,7 +155,8 @@ mod tests {
             master_secret: Secret::new(vec![id; 48]),
             extended_master_secret: true,
             server_name: None,
-            peer_certificate: None,
+            server_certificate: None,
+            client_certificate: None,
             created: UnixTime(created),
         }
     }

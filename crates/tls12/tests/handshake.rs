@@ -129,7 +129,9 @@ fn every_suite_completes_and_carries_data_both_ways() {
                 NamedGroup::secp384r1,
             ] {
                 base.client.suites = vec![*suite];
-                base.client.groups = vec![group];
+                // RFC 8422 §5.1.1: the client must also list the certificate's curve.
+                base.client.groups = vec![group, NamedGroup::secp256r1];
+                base.server.groups = vec![group];
                 let mut cache = InMemoryCache::new(10, 3600);
                 let (mut client, mut server) = connect(&base, &mut cache, None);
                 assert_agree(&client, &server);

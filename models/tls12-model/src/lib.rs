@@ -1,10 +1,1166 @@
-//! The model-checked specification of tls12 (a shell for now).
+//! The model-checked specification of tls12.
 //!
-//! This crate will hold a stateright model that drives the real `ClientConnection` and
-//! `ServerConnection` of the `tls12` crate, with its symbolic crypto provider, through
-//! every interleaving of several clients, a server with a bounded session cache, fatal
-//! ignores and a network attacker with a small budget, and checks the protocol's
-//! invariants (agreement, no application data before Finished, resumption only from a
-//! cached and compatible session, the coarse phase table). It lands with the engine: the
-//! model has nothing to drive until the state machines exist, and it must never hold a
-//! second copy of the protocol logic.
+//! **What is modelled.** Several clients, each opening its connections one after the
+//! other, and one server with a bounded session cache, all running the *real*
+//! [`ClientConnection`] and [`ServerConnection`] of the `tls12` crate and exchanging the
+//! real record bytes over per-connection ordered channels (TCP). The checker explores every
+//! interleaving of those channels; a client's later connection offering the session of an
+//! earlier one (so the cache both hits and misses, and evicts); the server willing or not
+//! to resume a session it found; the server answering or ignoring a ClientHello (the
+//! client's timer then fires: fatal); and an attacker with a small budget who drops,
+//! duplicates, reorders, replays from another connection, skips a handshake message, or
+//! injects a plaintext ChangeCipherSpec, Finished or application data record.
+//!
+//! **What is abstracted.** Only cryptography and randomness: the connections use the
+//! `symbolic` provider of `tls12` (deterministic randoms from per-endpoint seeds; a shared
+//! secret only from one of the two private keys; a signature only under the signer's key;
+//! a chain only from a configured root; deterministic PRF and AEAD). The attacker never
+//! computes a secret. There is no second copy of the protocol logic here: the model only
+//! moves bytes and observes what the connections report.
+//!
+//! **What is checked.** The `always` properties of [`properties`] (agreement, no early
+//! application data, resumption only from the cache, fresh IDs on a miss, caching only
+//! after Finished, fatal alerts are dead ends, the coarse phase table, client
+//! authentication, no completion on a tampered transcript); a `sometimes` for each case
+//! so none of them holds vacuously; and, on acyclic configurations without attacker or
+//! ignores, that every connection `eventually` reaches application data.
+//!
+//! Transition properties (the phase table, "a closed connection accepts nothing", "no
+//! completion on a tampered transcript") are checked as each step is taken and recorded
+//! in the state's [`Violations`], a history variable the `always` properties read.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub mod check;
+use stateright::{Model, Property};
+use tls12::crypto::symbolic::{SymbolicPki, SymbolicProvider};
+use tls12::crypto::UnixTime;
+use tls12::handshake::client::{ClientConfig, ClientIdentity};
+use tls12::handshake::server::{Hook, ServerConfig};
+use tls12::handshake::{ClientAuth, Event, HandshakeSummary, Phase};
+use tls12::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
+use tls12::msgs::{CertificateDer, SessionId};
+use tls12::record::{Deframer, HandshakeJoiner, OpaqueRecord};
+use tls12::session::{InMemoryCache, Session, SessionCache};
+use tls12::{ClientConnection, ServerConnection};
+
+// ---------------------------------------------------------------------------------------
+// Messages, states and choices
+// ---------------------------------------------------------------------------------------
+
+/// The symbolic provider every endpoint runs on.
+pub type Sym = SymbolicProvider;
+
+/// The time of every input; the client's timer fires at `NOW + timeout`.
+const NOW: UnixTime = UnixTime(1_000);
+
+/// The server name every client asks for.
+const SERVER_NAME: &str = "server.example";
+
+/// One record in flight, as bytes.
+pub type Record = Vec<u8>;
+
+/// Which end of a connection receives a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Side {
+    /// The client → server channel.
+    ToServer,
+    /// The server → client channel.
+    ToClient,
+}
+
+/// An attacker's move on one channel (SMACK-style).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Move {
+    /// Drop the next record.
+    Drop,
+    /// Deliver the next record twice.
+    Duplicate,
+    /// Swap the next two records.
+    Reorder,
+    /// Put a record sent on another connection (same direction) in front.
+    Replay,
+    /// Remove one handshake message from the next (plaintext, coalesced) record.
+    Skip,
+    /// Put a plaintext ChangeCipherSpec in front.
+    InjectCcs,
+    /// Put a plaintext Finished (zero verify_data) in front.
+    InjectFinished,
+    /// Put a plaintext application-data record in front.
+    InjectAppData,
+}
+
+impl Move {
+    /// Every move.
+    pub const ALL: [Move; 8] = [
+        Move::Drop,
+        Move::Duplicate,
+        Move::Reorder,
+        Move::Replay,
+        Move::Skip,
+        Move::InjectCcs,
+        Move::InjectFinished,
+        Move::InjectAppData,
+    ];
+}
+
+/// The model's configuration: what the checker explores.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Config {
+    /// Number of clients.
+    pub clients: usize,
+    /// Connections each client opens, one after the other.
+    pub conns: usize,
+    /// Server session-cache capacity (oldest evicted first).
+    pub cache: usize,
+    /// Whether the server may be unwilling to resume a session it found.
+    pub unwilling: bool,
+    /// Whether the server may ignore a ClientHello.
+    pub ignore: bool,
+    /// The server's client-authentication policy.
+    #[serde(serialize_with = "serialize_debug")]
+    pub client_auth: ClientAuth,
+    /// Whether clients have a certificate to present.
+    pub client_cert: bool,
+    /// How many attacker moves in total.
+    pub attacker: u8,
+    /// Which moves the attacker has.
+    pub moves: Vec<Move>,
+}
+
+fn serialize_debug<T: fmt::Debug, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&format_args!("{value:?}"))
+}
+
+impl Default for Config {
+    /// The default configuration: 2 clients × 2 connections, cache capacity 1, ignores
+    /// and unwilling resumption on, attacker budget 1 with every move.
+    fn default() -> Self {
+        Self {
+            clients: 2,
+            conns: 2,
+            cache: 1,
+            unwilling: true,
+            ignore: true,
+            client_auth: ClientAuth::None,
+            client_cert: false,
+            attacker: 1,
+            moves: Move::ALL.to_vec(),
+        }
+    }
+}
+
+/// A one-directional channel of one connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Channel {
+    /// Every record the honest sender sent, in order.
+    pub sent: Vec<Record>,
+    /// The records in flight, as the attacker left them.
+    pub queue: VecDeque<Record>,
+    /// How many records were delivered.
+    pub delivered: usize,
+    /// Whether what was delivered is exactly a prefix of what was sent.
+    pub faithful: bool,
+}
+
+/// One connection: its two ends and its two channels.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Conn {
+    /// The client end, once started.
+    pub client: Option<ClientConnection<Sym>>,
+    /// The server end, once a ClientHello reached it.
+    pub server: Option<ServerConnection<Sym>>,
+    /// Client → server.
+    pub to_server: Channel,
+    /// Server → client.
+    pub to_client: Channel,
+    /// The session the client offered.
+    pub offered: Option<Session>,
+    /// Whether the offered session was in the cache when the ClientHello arrived.
+    pub cache_hit: Option<bool>,
+    /// Whether the server was unwilling to resume.
+    pub unwilling: bool,
+    /// Whether the server ignored the ClientHello.
+    pub ignored: bool,
+    /// The attacker's move on this connection, if any.
+    pub attacked: Option<Move>,
+    /// Whether the client's timer fired.
+    pub timed_out: bool,
+}
+
+impl Conn {
+    fn new() -> Self {
+        Self {
+            client: None,
+            server: None,
+            to_server: Channel {
+                faithful: true,
+                ..Channel::default()
+            },
+            to_client: Channel {
+                faithful: true,
+                ..Channel::default()
+            },
+            offered: None,
+            cache_hit: None,
+            unwilling: false,
+            ignored: false,
+            attacked: None,
+            timed_out: false,
+        }
+    }
+
+    fn channel(&self, side: Side) -> &Channel {
+        match side {
+            Side::ToServer => &self.to_server,
+            Side::ToClient => &self.to_client,
+        }
+    }
+
+    fn channel_mut(&mut self, side: Side) -> &mut Channel {
+        match side {
+            Side::ToServer => &mut self.to_server,
+            Side::ToClient => &mut self.to_client,
+        }
+    }
+
+    /// The client's coarse phase (`Idle` before it starts).
+    pub fn client_phase(&self) -> Phase {
+        self.client.as_ref().map_or(Phase::Idle, |c| c.phase())
+    }
+
+    /// The server's coarse phase (`Idle` before a ClientHello reaches it).
+    pub fn server_phase(&self) -> Phase {
+        self.server.as_ref().map_or(Phase::Idle, |s| s.phase())
+    }
+
+    fn client_summary(&self) -> Option<&HandshakeSummary> {
+        self.client.as_ref().and_then(|c| c.summary())
+    }
+
+    fn server_summary(&self) -> Option<&HandshakeSummary> {
+        self.server.as_ref().and_then(|s| s.summary())
+    }
+
+    /// Whether either end failed.
+    pub fn failed(&self) -> bool {
+        self.client.as_ref().is_some_and(|c| c.error().is_some())
+            || self.server.as_ref().is_some_and(|s| s.error().is_some())
+    }
+
+    /// Whether this connection is over for its client: a later one may start.
+    fn client_done(&self) -> bool {
+        matches!(self.client_phase(), Phase::AppData | Phase::Closed) && self.client.is_some()
+    }
+}
+
+/// Faults observed while taking a step: the history the transition properties read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Violations {
+    /// An end accepted application data before its peer's Finished verified.
+    pub early_data: bool,
+    /// A closed end accepted a record, or changed.
+    pub accepted_after_fatal: bool,
+    /// A coarse phase moved against the spec's table.
+    pub phase_table: bool,
+    /// An end reached AppData although what it received was not what its peer sent.
+    pub tampered_completion: bool,
+}
+
+/// The whole system.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    /// Connection `client * conns + j` is client `client`'s `j`th.
+    pub conns: Vec<Conn>,
+    /// The server's session cache.
+    pub cache: InMemoryCache,
+    /// Each client's stored session.
+    pub sessions: Vec<Option<Session>>,
+    /// Attacker moves left.
+    pub budget: u8,
+    /// Faults seen on the way here.
+    pub violations: Violations,
+}
+
+/// A step the checker may take.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Action {
+    /// Client `client` opens its next connection.
+    Connect {
+        /// The client.
+        client: usize,
+    },
+    /// The next record of a channel reaches its end.
+    Deliver {
+        /// The connection.
+        conn: usize,
+        /// The direction.
+        side: Side,
+    },
+    /// The ClientHello reaches a server unwilling to resume the session it offers.
+    DeliverUnwilling {
+        /// The connection.
+        conn: usize,
+    },
+    /// The server ignores the ClientHello.
+    Ignore {
+        /// The connection.
+        conn: usize,
+    },
+    /// The client's handshake timer fires.
+    Timeout {
+        /// The connection.
+        conn: usize,
+    },
+    /// The attacker moves.
+    Attack {
+        /// The connection.
+        conn: usize,
+        /// The channel.
+        side: Side,
+        /// The move.
+        mv: Move,
+        /// Which record or message (replay: the source record; skip: the message).
+        arg: usize,
+    },
+}
+
+// ---------------------------------------------------------------------------------------
+// The model
+// ---------------------------------------------------------------------------------------
+
+/// The model: a configuration and the endpoint configurations it implies.
+pub struct Tls12Model {
+    /// What is explored.
+    pub cfg: Config,
+    server: Arc<ServerConfig<Sym>>,
+    unwilling_server: Arc<ServerConfig<Sym>>,
+    client: Arc<ClientConfig<Sym>>,
+    server_cert: CertificateDer,
+}
+
+impl Tls12Model {
+    /// The model of `cfg`.
+    pub fn new(cfg: Config) -> Self {
+        let pki = SymbolicPki::new(SERVER_NAME);
+        let mut server = ServerConfig::new(pki.server_chain.clone(), pki.server_key.clone());
+        server.client_auth = cfg.client_auth;
+        server.client_roots = Some(pki.roots.clone());
+        let mut unwilling_server = server.clone();
+        unwilling_server.willing_to_resume = Some(Hook(|_| false));
+        let mut client = ClientConfig::new(pki.roots.clone());
+        if cfg.client_cert {
+            client.identity = Some(ClientIdentity {
+                chain: pki.client_chain.clone(),
+                key: pki.client_key.clone(),
+            });
+        }
+        Self {
+            server_cert: pki.server_chain[0].clone(),
+            server: Arc::new(server),
+            unwilling_server: Arc::new(unwilling_server),
+            client: Arc::new(client),
+            cfg,
+        }
+    }
+
+    fn conn_index(&self, client: usize, j: usize) -> usize {
+        client * self.cfg.conns + j
+    }
+
+    /// The next connection of `client` that may start, if any.
+    fn next_conn(&self, state: &State, client: usize) -> Option<usize> {
+        for j in 0..self.cfg.conns {
+            let conn = &state.conns[self.conn_index(client, j)];
+            if conn.client.is_none() {
+                return Some(self.conn_index(client, j));
+            }
+            if !conn.client_done() {
+                return None;
+            }
+        }
+        None
+    }
+
+    fn client_of(&self, conn: usize) -> usize {
+        conn / self.cfg.conns
+    }
+
+    /// Whether the head record to the server is the ClientHello of a connection whose
+    /// server end does not exist yet.
+    fn hello_pending(&self, conn: &Conn) -> bool {
+        conn.server.is_none() && !conn.ignored && !conn.to_server.queue.is_empty()
+    }
+}
+
+/// Splits bytes an end wrote into records and appends them to a channel.
+fn transmit(channel: &mut Channel, bytes: Vec<u8>) {
+    if bytes.is_empty() {
+        return;
+    }
+    let mut deframer = Deframer::new();
+    deframer.push(&bytes);
+    while let Ok(Some(record)) = deframer.pop() {
+        let mut out = Vec::new();
+        record.encode(&mut out);
+        channel.sent.push(out.clone());
+        channel.queue.push_back(out);
+    }
+}
+
+fn parse(record: &[u8]) -> Option<OpaqueRecord> {
+    let mut deframer = Deframer::new();
+    deframer.push(record);
+    deframer.pop().ok().flatten()
+}
+
+fn plaintext(typ: ContentType, payload: &[u8]) -> Record {
+    let mut out = Vec::new();
+    OpaqueRecord {
+        typ,
+        version: ProtocolVersion::TLSv1_2,
+        payload: payload.to_vec(),
+    }
+    .encode(&mut out);
+    out
+}
+
+/// The handshake messages of a plaintext handshake record.
+fn messages(record: &[u8]) -> Vec<Vec<u8>> {
+    let Some(record) = parse(record).filter(|r| r.typ == ContentType::Handshake) else {
+        return Vec::new();
+    };
+    let mut joiner = HandshakeJoiner::new();
+    if joiner.push(&record.payload).is_err() {
+        return Vec::new();
+    }
+    let msgs: Vec<Vec<u8>> = std::iter::from_fn(|| joiner.pop()).collect();
+    match joiner.is_empty() {
+        true => msgs,
+        false => Vec::new(),
+    }
+}
+
+/// Whether a record is a plaintext ClientHello.
+fn is_client_hello(record: &[u8]) -> bool {
+    messages(record)
+        .first()
+        .is_some_and(|m| HandshakeType::from(m[0]) == HandshakeType::ClientHello)
+}
+
+/// The session ID a plaintext ClientHello offers.
+fn offered_id(record: &[u8]) -> Option<SessionId> {
+    let msg = messages(record).into_iter().next()?;
+    let hello =
+        tls12::msgs::HandshakeMessage::read_bytes(&msg, tls12::msgs::KeyExchange::Ecdhe).ok()?;
+    match hello.payload {
+        tls12::msgs::HandshakePayload::ClientHello(ch) if !ch.session_id.is_empty() => {
+            Some(ch.session_id)
+        }
+        _ => None,
+    }
+}
+
+impl Model for Tls12Model {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        vec![State {
+            conns: (0..self.cfg.clients * self.cfg.conns)
+                .map(|_| Conn::new())
+                .collect(),
+            cache: InMemoryCache::new(self.cfg.cache, 3600),
+            sessions: vec![None; self.cfg.clients],
+            budget: self.cfg.attacker,
+            violations: Violations::default(),
+        }]
+    }
+
+    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        for client in 0..self.cfg.clients {
+            if self.next_conn(state, client).is_some() {
+                actions.push(Action::Connect { client });
+            }
+        }
+        for (i, conn) in state.conns.iter().enumerate() {
+            if conn.client.is_none() {
+                continue;
+            }
+            if self.hello_pending(conn) {
+                actions.push(Action::Deliver {
+                    conn: i,
+                    side: Side::ToServer,
+                });
+                let head = &conn.to_server.queue[0];
+                if self.cfg.unwilling
+                    && offered_id(head)
+                        .is_some_and(|id| state.cache.clone().get(&id, NOW).is_some())
+                {
+                    actions.push(Action::DeliverUnwilling { conn: i });
+                }
+                if self.cfg.ignore && is_client_hello(head) {
+                    actions.push(Action::Ignore { conn: i });
+                }
+            } else if conn.server.is_some() && !conn.to_server.queue.is_empty() {
+                actions.push(Action::Deliver {
+                    conn: i,
+                    side: Side::ToServer,
+                });
+            }
+            if !conn.to_client.queue.is_empty() {
+                actions.push(Action::Deliver {
+                    conn: i,
+                    side: Side::ToClient,
+                });
+            }
+            let quiet = conn.to_server.queue.is_empty() && conn.to_client.queue.is_empty();
+            if quiet && conn.client_phase() == Phase::Wait {
+                actions.push(Action::Timeout { conn: i });
+            }
+            if state.budget > 0 {
+                self.attacks(state, i, conn, actions);
+            }
+        }
+    }
+
+    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+        let mut state = last.clone();
+        match action {
+            Action::Connect { client } => {
+                let i = self.next_conn(&state, client)?;
+                let offered = state.sessions[client].clone();
+                // Per-endpoint seeds: every connection end draws its own randoms.
+                let provider = SymbolicProvider::new(2 * i as u64 + 1);
+                let mut conn = ClientConnection::new(
+                    self.client.clone(),
+                    provider,
+                    Some(SERVER_NAME.into()),
+                    offered.clone(),
+                    NOW,
+                )
+                .ok()?;
+                // Application data queued before the handshake: sent after Finished.
+                conn.send(b"ping").ok()?;
+                let c = &mut state.conns[i];
+                transmit(&mut c.to_server, conn.take_output());
+                c.client = Some(conn);
+                c.offered = offered;
+            }
+            Action::Deliver { conn, side } => self.deliver(&mut state, conn, side, false)?,
+            Action::DeliverUnwilling { conn } => {
+                self.deliver(&mut state, conn, Side::ToServer, true)?
+            }
+            Action::Ignore { conn } => {
+                let c = &mut state.conns[conn];
+                c.to_server.queue.pop_front()?;
+                c.to_server.delivered += 1;
+                c.ignored = true;
+            }
+            Action::Timeout { conn } => {
+                let c = &mut state.conns[conn];
+                let client = c.client.as_mut()?;
+                let timeout = UnixTime(NOW.0 + 3600);
+                if client.tick(timeout).is_ok() {
+                    return None;
+                }
+                c.timed_out = true;
+                let out = client.take_output();
+                transmit(&mut c.to_server, out);
+            }
+            Action::Attack {
+                conn,
+                side,
+                mv,
+                arg,
+            } => {
+                let replayed = (mv == Move::Replay)
+                    .then(|| self.replay_source(last, conn, side, arg))
+                    .flatten();
+                let c = &mut state.conns[conn];
+                let queue = &mut c.channel_mut(side).queue;
+                match mv {
+                    Move::Drop => {
+                        queue.pop_front()?;
+                    }
+                    Move::Duplicate => {
+                        let head = queue.front()?.clone();
+                        queue.push_front(head);
+                    }
+                    Move::Reorder => {
+                        if queue.len() < 2 {
+                            return None;
+                        }
+                        queue.swap(0, 1);
+                    }
+                    Move::Replay => queue.push_front(replayed?),
+                    Move::Skip => {
+                        let mut msgs = messages(queue.front()?);
+                        if arg >= msgs.len() || msgs.len() < 2 {
+                            return None;
+                        }
+                        msgs.remove(arg);
+                        queue[0] = plaintext(ContentType::Handshake, &msgs.concat());
+                    }
+                    Move::InjectCcs => {
+                        queue.push_front(plaintext(ContentType::ChangeCipherSpec, &[1]))
+                    }
+                    Move::InjectFinished => {
+                        let mut finished = vec![20, 0, 0, 12];
+                        finished.extend_from_slice(&[0; 12]);
+                        queue.push_front(plaintext(ContentType::Handshake, &finished));
+                    }
+                    Move::InjectAppData => {
+                        queue.push_front(plaintext(ContentType::ApplicationData, b"forged"))
+                    }
+                }
+                c.attacked = Some(mv);
+                state.budget -= 1;
+            }
+        }
+        Some(state)
+    }
+
+    fn format_action(&self, action: &Action) -> String {
+        format!("{action:?}")
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        properties(&self.cfg)
+    }
+
+    fn within_boundary(&self, _state: &State) -> bool {
+        true
+    }
+}
+
+impl Tls12Model {
+    /// The attacker's moves on connection `i`.
+    fn attacks(&self, state: &State, i: usize, conn: &Conn, actions: &mut Vec<Action>) {
+        for side in [Side::ToServer, Side::ToClient] {
+            let queue = &conn.channel(side).queue;
+            // The server end of a connection exists only once a ClientHello reached it;
+            // records for it before that are the ClientHello's business alone.
+            if side == Side::ToServer && conn.server.is_none() && !conn.ignored {
+                if !queue.is_empty() && self.cfg.moves.contains(&Move::Drop) {
+                    actions.push(Action::Attack {
+                        conn: i,
+                        side,
+                        mv: Move::Drop,
+                        arg: 0,
+                    });
+                }
+                continue;
+            }
+            for &mv in &self.cfg.moves {
+                match mv {
+                    Move::Drop | Move::Duplicate if !queue.is_empty() => {
+                        actions.push(Action::Attack {
+                            conn: i,
+                            side,
+                            mv,
+                            arg: 0,
+                        });
+                    }
+                    Move::Reorder if queue.len() >= 2 => {
+                        actions.push(Action::Attack {
+                            conn: i,
+                            side,
+                            mv,
+                            arg: 0,
+                        });
+                    }
+                    Move::Replay => {
+                        let sources = self.replay_sources(state, i, side);
+                        for arg in 0..sources {
+                            actions.push(Action::Attack {
+                                conn: i,
+                                side,
+                                mv,
+                                arg,
+                            });
+                        }
+                    }
+                    Move::Skip => {
+                        let count = queue.front().map_or(0, |r| messages(r).len());
+                        if count >= 2 {
+                            for arg in 0..count {
+                                actions.push(Action::Attack {
+                                    conn: i,
+                                    side,
+                                    mv,
+                                    arg,
+                                });
+                            }
+                        }
+                    }
+                    Move::InjectCcs | Move::InjectFinished | Move::InjectAppData => {
+                        actions.push(Action::Attack {
+                            conn: i,
+                            side,
+                            mv,
+                            arg: 0,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Records other connections sent in the same direction, in a fixed order.
+    fn replay_candidates<'a>(&self, state: &'a State, conn: usize, side: Side) -> Vec<&'a Record> {
+        let mut out: Vec<&Record> = Vec::new();
+        for (j, other) in state.conns.iter().enumerate() {
+            if j == conn {
+                continue;
+            }
+            for record in &other.channel(side).sent {
+                if !out.contains(&record) {
+                    out.push(record);
+                }
+            }
+        }
+        out
+    }
+
+    fn replay_sources(&self, state: &State, conn: usize, side: Side) -> usize {
+        self.replay_candidates(state, conn, side).len()
+    }
+
+    fn replay_source(&self, state: &State, conn: usize, side: Side, arg: usize) -> Option<Record> {
+        self.replay_candidates(state, conn, side)
+            .get(arg)
+            .map(|r| (*r).clone())
+    }
+
+    /// Delivers the next record of a channel, recording what the step reveals.
+    fn deliver(&self, state: &mut State, i: usize, side: Side, unwilling: bool) -> Option<()> {
+        let client_index = self.client_of(i);
+        let State {
+            conns,
+            cache,
+            sessions,
+            violations,
+            ..
+        } = state;
+        let c = &mut conns[i];
+        let record = c.channel_mut(side).queue.pop_front()?;
+        {
+            let channel = c.channel_mut(side);
+            channel.faithful &= channel.sent.get(channel.delivered) == Some(&record);
+            channel.delivered += 1;
+        }
+        let faithful = c.channel(side).faithful;
+        let content = parse(&record).map(|r| r.typ);
+        match side {
+            Side::ToServer => {
+                if c.server.is_none() {
+                    let offered = offered_id(&record);
+                    c.cache_hit = offered.map(|id| cache.get(&id, NOW).is_some());
+                    c.unwilling = unwilling;
+                    let config = match unwilling {
+                        true => self.unwilling_server.clone(),
+                        false => self.server.clone(),
+                    };
+                    c.server = Some(ServerConnection::new(
+                        config,
+                        SymbolicProvider::new(2 * i as u64 + 2),
+                    ));
+                }
+                let server = c.server.as_mut()?;
+                let before = server.phase();
+                let was_dead = server.error().cloned();
+                let snapshot = was_dead.is_some().then(|| server.clone());
+                let result = server.receive(&record, NOW, cache);
+                let after = server.phase();
+                if let Some(dead) = was_dead {
+                    let unchanged = snapshot.as_ref() == Some(&*server);
+                    violations.accepted_after_fatal |= result != Err(dead) || !unchanged;
+                }
+                violations.phase_table |=
+                    !phase_step_allowed(before, after, content, &record, true);
+                violations.tampered_completion |=
+                    before != Phase::AppData && after == Phase::AppData && !faithful;
+                let received = server.take_received();
+                violations.early_data |= !received.is_empty() && after != Phase::AppData;
+                let out = server.take_output();
+                transmit(&mut c.to_client, out);
+            }
+            Side::ToClient => {
+                let client = c.client.as_mut()?;
+                let before = client.phase();
+                let was_dead = client.error().cloned();
+                let snapshot = was_dead.is_some().then(|| client.clone());
+                let result = client.receive(&record, NOW);
+                let after = client.phase();
+                if let Some(dead) = was_dead {
+                    let unchanged = snapshot.as_ref() == Some(&*client);
+                    violations.accepted_after_fatal |= result != Err(dead) || !unchanged;
+                }
+                violations.phase_table |=
+                    !phase_step_allowed(before, after, content, &record, false);
+                violations.tampered_completion |=
+                    before != Phase::AppData && after == Phase::AppData && !faithful;
+                let received = client.take_received();
+                violations.early_data |= !received.is_empty() && after != Phase::AppData;
+                while let Some(event) = client.next_event() {
+                    if let Event::NewSession(session) = event {
+                        sessions[client_index] = Some(*session);
+                    }
+                }
+                let out = client.take_output();
+                transmit(&mut c.to_server, out);
+            }
+        }
+        Some(())
+    }
+}
+
+/// The spec's table: `Idle --ClientHello--> Wait --Finished--> AppData`, and any phase
+/// may close. A step that receives a record may move a phase only along it.
+fn phase_step_allowed(
+    before: Phase,
+    after: Phase,
+    content: Option<ContentType>,
+    record: &[u8],
+    server: bool,
+) -> bool {
+    match (before, after) {
+        (a, b) if a == b => true,
+        (_, Phase::Closed) => true,
+        (Phase::Idle, Phase::Wait) => server && is_client_hello(record),
+        // The Finished that completes a handshake is a (protected) handshake record.
+        (Phase::Wait, Phase::AppData) => content == Some(ContentType::Handshake),
+        _ => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------------
+
+fn both_in_traffic(conn: &Conn) -> Option<(&HandshakeSummary, &HandshakeSummary)> {
+    Some((conn.client_summary()?, conn.server_summary()?))
+}
+
+/// Every property of a configuration, with its prose name. Sometimes-properties whose
+/// case the configuration cannot reach are left out, so that each one listed must be
+/// discovered.
+pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
+    let mut props = vec![
+        Property::always(
+            "both ends that reach AppData agree on every parameter",
+            |m: &Tls12Model, s: &State| {
+                s.conns.iter().filter_map(both_in_traffic).all(|(c, sv)| {
+                    c.version == sv.version
+                        && c.suite == sv.suite
+                        && c.session_id == sv.session_id
+                        && c.master_secret == sv.master_secret
+                        && c.extended_master_secret == sv.extended_master_secret
+                        && c.resumed == sv.resumed
+                        && c.client_certificate == sv.client_certificate
+                        && c.server_certificate.as_ref() == Some(&m.server_cert)
+                })
+            },
+        ),
+        Property::always(
+            "no application data is accepted before the peer's Finished verified",
+            |_: &Tls12Model, s: &State| !s.violations.early_data,
+        ),
+        Property::always(
+            "a resumed session has the parameters and master secret of the cached one",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().all(|conn| {
+                    let resumed = [conn.client_summary(), conn.server_summary()]
+                        .into_iter()
+                        .flatten()
+                        .filter(|x| x.resumed);
+                    resumed.into_iter().all(|x| {
+                        conn.offered.as_ref().is_some_and(|o| {
+                            o.id == x.session_id
+                                && o.master_secret == x.master_secret
+                                && o.suite == x.suite
+                                && o.extended_master_secret == x.extended_master_secret
+                        })
+                    })
+                })
+            },
+        ),
+        Property::always(
+            "a cache miss or an unwilling server yields a fresh session ID and a full handshake",
+            |_: &Tls12Model, s: &State| {
+                s.conns
+                    .iter()
+                    .filter(|c| c.cache_hit == Some(false) || c.unwilling)
+                    .all(|conn| {
+                        conn.server_summary().is_none_or(|x| {
+                            !x.resumed && conn.offered.as_ref().is_none_or(|o| o.id != x.session_id)
+                        })
+                    })
+            },
+        ),
+        Property::always(
+            "a session is cached only after both Finished messages verified",
+            |_: &Tls12Model, s: &State| {
+                s.cache.sessions().all(|cached| {
+                    s.conns.iter().any(|c| {
+                        c.server_summary()
+                            .is_some_and(|x| x.session_id == cached.id && !x.resumed)
+                    })
+                })
+            },
+        ),
+        Property::always(
+            "after a fatal alert the connection accepts nothing",
+            |_: &Tls12Model, s: &State| !s.violations.accepted_after_fatal,
+        ),
+        Property::always(
+            "each side's coarse phase follows the spec's table",
+            |_: &Tls12Model, s: &State| !s.violations.phase_table,
+        ),
+        Property::always(
+            "no end reaches AppData on a tampered transcript",
+            |_: &Tls12Model, s: &State| !s.violations.tampered_completion,
+        ),
+        Property::sometimes("a full handshake completes", |_: &Tls12Model, s: &State| {
+            s.conns
+                .iter()
+                .filter_map(both_in_traffic)
+                .any(|(c, _)| !c.resumed)
+        }),
+    ];
+    if cfg.client_auth == ClientAuth::Required {
+        props.push(Property::always(
+            "with client auth required, the server never reaches AppData without a verified CertificateVerify",
+            |_: &Tls12Model, s: &State| s.conns.iter().filter_map(|c| c.server_summary()).all(|x| x.client_certificate.is_some()),
+        ));
+    }
+    if cfg.conns > 1
+        && cfg.cache > 0
+        && (cfg.client_auth != ClientAuth::Required || cfg.client_cert)
+    {
+        props.push(Property::sometimes(
+            "a resumed handshake completes",
+            |_: &Tls12Model, s: &State| {
+                s.conns
+                    .iter()
+                    .filter_map(both_in_traffic)
+                    .any(|(c, _)| c.resumed)
+            },
+        ));
+        if cfg.clients > 1 && cfg.cache < cfg.clients {
+            props.push(Property::sometimes(
+                "a cache miss falls back to a full handshake",
+                |_: &Tls12Model, s: &State| {
+                    s.conns.iter().any(|c| {
+                        c.cache_hit == Some(false)
+                            && both_in_traffic(c).is_some_and(|(x, _)| !x.resumed)
+                    })
+                },
+            ));
+        }
+        if cfg.unwilling {
+            props.push(Property::sometimes(
+                "an unwilling server falls back to a full handshake",
+                |_: &Tls12Model, s: &State| {
+                    s.conns
+                        .iter()
+                        .any(|c| c.unwilling && both_in_traffic(c).is_some_and(|(x, _)| !x.resumed))
+                },
+            ));
+        }
+    }
+    if cfg.ignore {
+        props.push(Property::sometimes(
+            "a fatal ignore closes the client",
+            |_: &Tls12Model, s: &State| {
+                s.conns
+                    .iter()
+                    .any(|c| c.ignored && c.timed_out && c.client_phase() == Phase::Closed)
+            },
+        ));
+    }
+    if cfg.client_auth != ClientAuth::None && cfg.client_cert {
+        props.push(Property::sometimes(
+            "client authentication completes",
+            |_: &Tls12Model, s: &State| {
+                s.conns
+                    .iter()
+                    .filter_map(both_in_traffic)
+                    .any(|(_, x)| x.client_certificate.is_some())
+            },
+        ));
+    }
+    if cfg.attacker > 0 {
+        for mv in &cfg.moves {
+            props.push(match mv {
+                Move::Drop => Property::sometimes(
+                    "the attacker drops a record and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::Drop),
+                ),
+                Move::Duplicate => Property::sometimes(
+                    "the attacker duplicates a record and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::Duplicate),
+                ),
+                Move::Reorder => Property::sometimes(
+                    "the attacker reorders records and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::Reorder),
+                ),
+                Move::Replay => Property::sometimes(
+                    "the attacker replays another connection's record and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::Replay),
+                ),
+                Move::Skip => Property::sometimes(
+                    "the attacker skips a handshake message and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::Skip),
+                ),
+                Move::InjectCcs => Property::sometimes(
+                    "the attacker injects ChangeCipherSpec and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::InjectCcs),
+                ),
+                Move::InjectFinished => Property::sometimes(
+                    "the attacker injects Finished and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::InjectFinished),
+                ),
+                Move::InjectAppData => Property::sometimes(
+                    "the attacker injects application data and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::InjectAppData),
+                ),
+            });
+        }
+    }
+    if cfg.attacker == 0 && !cfg.ignore {
+        props.push(Property::eventually(
+            "every connection reaches AppData",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().all(|c| {
+                    c.client_phase() == Phase::AppData && c.server_phase() == Phase::AppData
+                })
+            },
+        ));
+    }
+    props
+}
+
+fn attacked(s: &State, mv: Move) -> bool {
+    s.conns.iter().any(|c| c.attacked == Some(mv) && c.failed())
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Side::ToServer => write!(f, "client -> server"),
+            Side::ToClient => write!(f, "server -> client"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Counterexamples in the spec's notation
+// ---------------------------------------------------------------------------------------
+
+/// What a record is, for people: `ClientHello`, `ServerHello, Certificate, ...`,
+/// `ChangeCipherSpec`, `Alert(Fatal, HandshakeFailure)`, `encrypted Handshake`.
+pub fn describe_record(record: &[u8]) -> String {
+    let Some(parsed) = parse(record) else {
+        return format!("{} undecodable bytes", record.len());
+    };
+    match parsed.typ {
+        ContentType::Handshake => {
+            let msgs = messages(record);
+            match msgs.is_empty() {
+                true => "encrypted Handshake (Finished)".into(),
+                false => msgs
+                    .iter()
+                    .map(|m| format!("{:?}", HandshakeType::from(m[0])))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        }
+        ContentType::ChangeCipherSpec => "ChangeCipherSpec".into(),
+        ContentType::Alert => {
+            match <tls12::msgs::AlertMessage as tls12::codec::Codec>::read_bytes(&parsed.payload)
+                .ok()
+            {
+                Some(alert) => format!("Alert({:?}, {:?})", alert.level, alert.description),
+                None => "encrypted Alert".into(),
+            }
+        }
+        ContentType::ApplicationData => format!("ApplicationData ({} bytes)", parsed.payload.len()),
+        other => format!("{other:?}"),
+    }
+}
+
+fn end_names(conn: &Conn) -> (String, String) {
+    let client = conn
+        .client
+        .as_ref()
+        .map_or("client not started", |c| c.state_name());
+    let server = conn
+        .server
+        .as_ref()
+        .map_or("server not started", |s| s.state_name());
+    (client.to_string(), server.to_string())
+}
+
+/// A path as a message sequence: who sent which flight, what each side decided.
+pub fn explain(model: &Tls12Model, path: &[(State, Option<Action>)]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (state, action) in path {
+        let Some(action) = action else { continue };
+        let next = model.next_state(state, action.clone());
+        let line = match action {
+            Action::Connect { client } => {
+                let i = model.next_conn(state, *client).unwrap_or(0);
+                let offer = match &state.sessions[*client] {
+                    Some(s) => format!(
+                        " offering session {}",
+                        tls12::msgs::base::hex(&s.id.as_bytes()[..4])
+                    ),
+                    None => String::new(),
+                };
+                format!("conn {i}: client {client} connects{offer}: -> ClientHello")
+            }
+            Action::Deliver { conn, side } | Action::Attack { conn, side, .. }
+                if next.is_some() =>
+            {
+                let c = &state.conns[*conn];
+                let head = c
+                    .channel(*side)
+                    .queue
+                    .front()
+                    .map(|r| describe_record(r))
+                    .unwrap_or_default();
+                let after = next
+                    .as_ref()
+                    .map(|n| end_names(&n.conns[*conn]))
+                    .unwrap_or_default();
+                match action {
+                    Action::Attack { mv, .. } => {
+                        format!("conn {conn}: ATTACKER {mv:?} on {side} (next record was: {head})")
+                    }
+                    _ => format!(
+                        "conn {conn}: {side}: {head}  => [{} | {}]",
+                        after.0, after.1
+                    ),
+                }
+            }
+            Action::DeliverUnwilling { conn } => {
+                format!("conn {conn}: client -> server: ClientHello (server found the session, unwilling to resume)")
+            }
+            Action::Ignore { conn } => format!("conn {conn}: server ignores the ClientHello"),
+            Action::Timeout { conn } => format!("conn {conn}: client's timer fires: fatal"),
+            other => format!("{other:?}"),
+        };
+        lines.push(line);
+    }
+    lines
+}

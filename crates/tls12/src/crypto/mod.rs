@@ -11,6 +11,8 @@
 //! keys compare by value.
 
 pub mod ring;
+#[cfg(feature = "symbolic")]
+pub mod symbolic;
 
 use std::fmt;
 

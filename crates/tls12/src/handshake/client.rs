@@ -168,8 +168,12 @@ pub enum ClientState {
         /// Proof that the server's Finished verified.
         proof: FinishedVerified,
     },
-    /// Closed.
-    Closed,
+    /// Closed, by an alert or close_notify; keeps what a completed handshake settled
+    /// (close_notify may arrive in the same read as the last Finished).
+    Closed {
+        /// The summary, if the handshake had completed.
+        summary: Option<Box<HandshakeSummary>>,
+    },
 }
 
 impl ClientState {
@@ -186,7 +190,7 @@ impl ClientState {
             Self::ExpectChangeCipherSpec { .. } => "client expect_change_cipher_spec",
             Self::ExpectFinished { .. } => "client expect_finished",
             Self::Traffic { .. } => "client traffic",
-            Self::Closed => "client closed",
+            Self::Closed { .. } => "client closed",
         }
     }
 
@@ -194,8 +198,30 @@ impl ClientState {
     pub fn phase(&self) -> Phase {
         match self {
             Self::Traffic { .. } => Phase::AppData,
-            Self::Closed => Phase::Closed,
+            Self::Closed { .. } => Phase::Closed,
             _ => Phase::Wait,
+        }
+    }
+
+    /// The same end, closed: a completed handshake's summary stays readable.
+    pub fn close(self) -> Self {
+        match self {
+            Self::Traffic { summary, .. } => Self::Closed {
+                summary: Some(summary),
+            },
+            Self::Closed { summary } => Self::Closed { summary },
+            _ => Self::Closed { summary: None },
+        }
+    }
+
+    /// What the handshake settled, once it completed.
+    pub fn summary(&self) -> Option<&HandshakeSummary> {
+        match self {
+            Self::Traffic { summary, .. }
+            | Self::Closed {
+                summary: Some(summary),
+            } => Some(summary),
+            _ => None,
         }
     }
 
@@ -441,7 +467,7 @@ impl ClientState {
                 cx.events
                     .push_back(Event::HandshakeComplete(Box::new(summary.clone())));
                 if !resumed && !hs.session_id.is_empty() {
-                    let session = summary.session(server_cert, cx.now);
+                    let session = summary.session(cx.now);
                     cx.events.push_back(Event::NewSession(Box::new(session)));
                 }
                 Ok(Self::Traffic {
@@ -473,7 +499,7 @@ impl ClientState {
         started: UnixTime,
         now: UnixTime,
     ) -> Result<(), Error> {
-        let waiting = !matches!(self, Self::Traffic { .. } | Self::Closed);
+        let waiting = !matches!(self, Self::Traffic { .. } | Self::Closed { .. });
         match waiting && now.0.saturating_sub(started.0) >= config.handshake_timeout {
             true => Err(Error::local(
                 AlertDescription::HandshakeFailure,
@@ -572,8 +598,8 @@ fn resume<P: Provider>(
     Ok(ClientState::ExpectChangeCipherSpec {
         hs,
         master,
-        server_cert: session.peer_certificate.clone(),
-        client_cert: None,
+        server_cert: session.server_certificate.clone(),
+        client_cert: session.client_certificate.clone(),
         group: None,
     })
 }

@@ -89,7 +89,7 @@ impl HandshakeSummary {
     }
 
     /// The session to cache or store for resumption.
-    pub fn session(&self, peer_certificate: Option<CertificateDer>, created: UnixTime) -> Session {
+    pub fn session(&self, created: UnixTime) -> Session {
         Session {
             id: self.session_id,
             version: self.version,
@@ -97,7 +97,8 @@ impl HandshakeSummary {
             master_secret: self.master_secret.clone(),
             extended_master_secret: self.extended_master_secret,
             server_name: self.server_name.clone(),
-            peer_certificate,
+            server_certificate: self.server_certificate.clone(),
+            client_certificate: self.client_certificate.clone(),
             created,
         }
     }

@@ -181,8 +181,12 @@ pub enum ServerState<P: Provider> {
         /// Proof that the client's Finished verified.
         proof: FinishedVerified,
     },
-    /// Closed.
-    Closed,
+    /// Closed, by an alert or close_notify; keeps what a completed handshake settled
+    /// (close_notify may arrive in the same read as the last Finished).
+    Closed {
+        /// The summary, if the handshake had completed.
+        summary: Option<Box<HandshakeSummary>>,
+    },
 }
 
 impl<P: Provider> ServerState<P> {
@@ -196,7 +200,7 @@ impl<P: Provider> ServerState<P> {
             Self::ExpectChangeCipherSpec { .. } => "server expect_change_cipher_spec",
             Self::ExpectFinished { .. } => "server expect_finished",
             Self::Traffic { .. } => "server traffic",
-            Self::Closed => "server closed",
+            Self::Closed { .. } => "server closed",
         }
     }
 
@@ -205,8 +209,30 @@ impl<P: Provider> ServerState<P> {
         match self {
             Self::ExpectClientHello => Phase::Idle,
             Self::Traffic { .. } => Phase::AppData,
-            Self::Closed => Phase::Closed,
+            Self::Closed { .. } => Phase::Closed,
             _ => Phase::Wait,
+        }
+    }
+
+    /// The same end, closed: a completed handshake's summary stays readable.
+    pub fn close(self) -> Self {
+        match self {
+            Self::Traffic { summary, .. } => Self::Closed {
+                summary: Some(summary),
+            },
+            Self::Closed { summary } => Self::Closed { summary },
+            _ => Self::Closed { summary: None },
+        }
+    }
+
+    /// What the handshake settled, once it completed.
+    pub fn summary(&self) -> Option<&HandshakeSummary> {
+        match self {
+            Self::Traffic { summary, .. }
+            | Self::Closed {
+                summary: Some(summary),
+            } => Some(summary),
+            _ => None,
         }
     }
 
@@ -220,7 +246,7 @@ impl<P: Provider> ServerState<P> {
             | Self::ExpectChangeCipherSpec { hs, .. }
             | Self::ExpectFinished { hs, .. } => Some(hs.session_id),
             Self::Traffic { summary, .. } => Some(summary.session_id),
-            Self::ExpectClientHello | Self::Closed => None,
+            Self::ExpectClientHello | Self::Closed { .. } => None,
         }
     }
 
@@ -366,7 +392,7 @@ impl<P: Provider> ServerState<P> {
                     // Both Finished are now verified (ours by construction): only now may
                     // the session be resumed by anyone.
                     if !hs.session_id.is_empty() {
-                        cache.put(summary.session(client_cert, cx.now), cx.now);
+                        cache.put(summary.session(cx.now), cx.now);
                     }
                 }
                 cx.events
@@ -550,7 +576,7 @@ fn check_for_resumption<P: Provider>(
         // RFC 6066 §3: a session is for the name it was made for.
         && session.server_name == offer.server_name
         && match config.client_auth {
-            ClientAuth::Required => session.peer_certificate.is_some(),
+            ClientAuth::Required => session.client_certificate.is_some(),
             ClientAuth::None | ClientAuth::Optional => true,
         };
     let willing = config
@@ -597,7 +623,7 @@ fn resume<P: Provider>(
     Ok(ServerState::ExpectChangeCipherSpec {
         hs,
         master,
-        client_cert: session.peer_certificate,
+        client_cert: session.client_certificate,
         resumed: true,
     })
 }
@@ -665,15 +691,26 @@ fn pick_parameters<P: Provider>(
         if !ch.cipher_suites.contains(&suite.suite) {
             continue;
         }
-        let scheme = our_schemes
-            .iter()
-            .copied()
-            .find(|s| suite.sig.allows(*s) && their_schemes.contains(s));
+        let scheme = our_schemes.iter().copied().find(|s| {
+            suite.sig.allows(*s) && their_schemes.contains(s) && curve_acceptable(*s, offer.groups)
+        });
         if let Some(scheme) = scheme {
             return Ok((*suite, group, scheme));
         }
     }
     Err(Error::refused("no common cipher suite"))
+}
+
+/// RFC 8422 §5.1.1 (and §2.1): a client's supported_groups also bounds the curve of an
+/// ECDSA certificate, so a P-256 key may only sign for a client that lists secp256r1.
+fn curve_acceptable(scheme: SignatureScheme, their_groups: Option<&[NamedGroup]>) -> bool {
+    let curve = match scheme {
+        SignatureScheme::ECDSA_NISTP256_SHA256 => NamedGroup::secp256r1,
+        SignatureScheme::ECDSA_NISTP384_SHA384 => NamedGroup::secp384r1,
+        SignatureScheme::ECDSA_NISTP521_SHA512 => NamedGroup::secp521r1,
+        _ => return true,
+    };
+    their_groups.is_none_or(|groups| groups.contains(&curve))
 }
 
 /// The full handshake's first flight: ServerHello, Certificate, ServerKeyExchange,

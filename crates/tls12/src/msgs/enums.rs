@@ -6,8 +6,10 @@
 use crate::codec::{Codec, InvalidMessage, Reader};
 
 /// Declares a code point enum over `u8` or `u16` with `From` both ways, `Codec` and an
-/// `Unknown` variant. `From<uint>` is the only constructor of `Unknown`, so a known value
-/// is never held as `Unknown` and equality means wire equality.
+/// `Unknown` variant. Decoding goes through `From<uint>`, which never yields `Unknown` for
+/// a known value, so decoded values compare equal exactly when their bytes do. (Code can
+/// still build `Unknown(known)` by hand — tests do, to forge messages; it encodes to the
+/// known value's bytes.)
 macro_rules! code_points {
     (
         $(#[$meta:meta])*

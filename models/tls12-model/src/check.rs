@@ -1,0 +1,137 @@
+//! Running the checker and reporting: what `tls12 check` prints, as text or JSON, and
+//! what the tests assert on.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use stateright::{Checker, Expectation, Model};
+
+use crate::{explain, Config, Tls12Model};
+
+/// The verdict on one property.
+#[derive(Clone, Debug, Serialize)]
+pub struct PropertyReport {
+    /// The property's prose name.
+    pub name: String,
+    /// `always`, `sometimes` or `eventually`.
+    pub kind: &'static str,
+    /// Whether it holds (for `sometimes`: whether its case was reached).
+    pub holds: bool,
+    /// For a violated `always` / `eventually`: the counterexample as a message sequence.
+    pub counterexample: Option<Vec<String>>,
+    /// For any discovery: the path in Explorer's encoding (`tls12 explore`, then
+    /// `/#/steps/<path>`).
+    pub explorer_path: Option<String>,
+}
+
+/// The outcome of one exhaustive check.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    /// What was explored.
+    pub config: Config,
+    /// States generated, duplicates included.
+    pub states: usize,
+    /// Distinct states.
+    pub unique_states: usize,
+    /// The longest path explored.
+    pub max_depth: usize,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Generated states per second.
+    pub states_per_second: f64,
+    /// Every property's verdict.
+    pub properties: Vec<PropertyReport>,
+    /// Whether every property holds.
+    pub ok: bool,
+}
+
+/// Explores every state of `cfg` breadth-first on `threads` threads.
+pub fn check(cfg: &Config, threads: usize) -> CheckReport {
+    let start = Instant::now();
+    let checker = Tls12Model::new(cfg.clone())
+        .checker()
+        .threads(threads.max(1))
+        .spawn_bfs()
+        .join();
+    let seconds = start.elapsed().as_secs_f64();
+    let model = checker.model();
+    let properties: Vec<PropertyReport> = model
+        .properties()
+        .into_iter()
+        .map(|p| {
+            let found = checker.discovery(p.name);
+            let (kind, holds) = match p.expectation {
+                Expectation::Always => ("always", found.is_none()),
+                Expectation::Eventually => ("eventually", found.is_none()),
+                Expectation::Sometimes => ("sometimes", found.is_some()),
+            };
+            let counterexample = found
+                .as_ref()
+                .filter(|_| !holds)
+                .map(|path| explain(model, &path.clone().into_vec()));
+            PropertyReport {
+                name: p.name.to_string(),
+                kind,
+                holds,
+                counterexample,
+                explorer_path: found.map(|path| path.encode(model)),
+            }
+        })
+        .collect();
+    let states = checker.state_count();
+    CheckReport {
+        config: cfg.clone(),
+        states,
+        unique_states: checker.unique_state_count(),
+        max_depth: checker.max_depth(),
+        seconds,
+        states_per_second: states as f64 / seconds.max(1e-9),
+        ok: properties.iter().all(|p| p.holds),
+        properties,
+    }
+}
+
+impl std::fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.config;
+        writeln!(
+            f,
+            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} attacker={} moves={:?}",
+            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.attacker, c.moves
+        )?;
+        writeln!(
+            f,
+            "states: {} generated, {} unique, depth {}, {:.1} s, {:.0} states/s",
+            self.states, self.unique_states, self.max_depth, self.seconds, self.states_per_second
+        )?;
+        for p in &self.properties {
+            let verdict = match (p.kind, p.holds) {
+                ("sometimes", true) => "reached",
+                ("sometimes", false) => "NEVER REACHED (vacuous)",
+                (_, true) => "holds",
+                (_, false) => "VIOLATED",
+            };
+            writeln!(f, "  {:<10} {:<24} {}", p.kind, verdict, p.name)?;
+            if let Some(lines) = &p.counterexample {
+                writeln!(f, "    counterexample:")?;
+                for line in lines {
+                    writeln!(f, "      {line}")?;
+                }
+            }
+            if !p.holds {
+                if let Some(path) = &p.explorer_path {
+                    writeln!(f, "    explorer path: {path}")?;
+                }
+            }
+        }
+        write!(
+            f,
+            "{}",
+            if self.ok {
+                "all properties hold"
+            } else {
+                "FAILED"
+            }
+        )
+    }
+}

@@ -1,0 +1,155 @@
+//! The CI-sized check: every property holds, every `sometimes` is reached (none is
+//! vacuous), the unique state count is pinned (a change in the state machines that
+//! changes the explored space must be noticed), and explicit witnesses exist for a cache
+//! hit, a cache miss and a fatal ignore.
+
+#![allow(clippy::unwrap_used)] // test data we built ourselves
+
+use stateright::{Checker, Model};
+use tls12::handshake::{ClientAuth, Phase};
+use tls12_model::check::check;
+use tls12_model::{Action, Config, Move, Side, State, Tls12Model};
+
+/// Small enough for `cargo test` (well under two minutes here), big enough to reach
+/// every case: two clients whose second connections compete for a one-session cache.
+fn ci_config() -> Config {
+    Config {
+        clients: 2,
+        conns: 2,
+        cache: 1,
+        unwilling: true,
+        ignore: true,
+        client_auth: ClientAuth::None,
+        client_cert: false,
+        attacker: 0,
+        moves: Vec::new(),
+    }
+}
+
+/// Honest deliveries on one connection until both of its channels are empty.
+fn run_conn(model: &Tls12Model, state: &mut State, conn: usize, actions: &mut Vec<Action>) {
+    loop {
+        let c = &state.conns[conn];
+        let side = match (c.to_server.queue.is_empty(), c.to_client.queue.is_empty()) {
+            (false, _) => Side::ToServer,
+            (true, false) => Side::ToClient,
+            (true, true) => return,
+        };
+        let action = Action::Deliver { conn, side };
+        *state = model.next_state(state, action.clone()).unwrap();
+        actions.push(action);
+    }
+}
+
+fn step(model: &Tls12Model, state: &mut State, action: Action, actions: &mut Vec<Action>) {
+    *state = model.next_state(state, action.clone()).unwrap();
+    actions.push(action);
+}
+
+#[test]
+fn the_ci_configuration_holds_and_reaches_every_case() {
+    let report = check(&ci_config(), 2);
+    println!("{report}");
+    assert!(report.ok, "{report}");
+    for p in &report.properties {
+        assert!(p.holds, "{}", p.name);
+    }
+    // Pinned: the state machines and the model determine this exactly.
+    assert_eq!(
+        report.unique_states, 7209,
+        "unique states changed: {report}"
+    );
+}
+
+#[test]
+fn witnesses_of_a_cache_hit_a_cache_miss_and_a_fatal_ignore() {
+    let model = Tls12Model::new(ci_config());
+    let init = model.init_states().remove(0);
+
+    // Cache hit: client 0 connects twice; the second connection resumes.
+    let (mut state, mut hit) = (init.clone(), Vec::new());
+    step(&model, &mut state, Action::Connect { client: 0 }, &mut hit);
+    run_conn(&model, &mut state, 0, &mut hit);
+    step(&model, &mut state, Action::Connect { client: 0 }, &mut hit);
+    run_conn(&model, &mut state, 1, &mut hit);
+    assert!(
+        state.conns[1]
+            .client
+            .as_ref()
+            .unwrap()
+            .summary()
+            .unwrap()
+            .resumed
+    );
+
+    // Cache miss: client 1's full handshake evicts client 0's session (capacity 1).
+    let (mut state, mut miss) = (init.clone(), Vec::new());
+    step(&model, &mut state, Action::Connect { client: 0 }, &mut miss);
+    run_conn(&model, &mut state, 0, &mut miss);
+    step(&model, &mut state, Action::Connect { client: 1 }, &mut miss);
+    run_conn(&model, &mut state, 2, &mut miss);
+    step(&model, &mut state, Action::Connect { client: 0 }, &mut miss);
+    run_conn(&model, &mut state, 1, &mut miss);
+    assert_eq!(state.conns[1].cache_hit, Some(false));
+
+    // Fatal ignore: the server ignores the ClientHello; the client's timer fires.
+    let (mut state, mut ignore) = (init, Vec::new());
+    step(
+        &model,
+        &mut state,
+        Action::Connect { client: 0 },
+        &mut ignore,
+    );
+    step(&model, &mut state, Action::Ignore { conn: 0 }, &mut ignore);
+    step(&model, &mut state, Action::Timeout { conn: 0 }, &mut ignore);
+    assert_eq!(state.conns[0].client_phase(), Phase::Closed);
+
+    let checker = model.checker().spawn_bfs().join();
+    checker.assert_discovery("a resumed handshake completes", hit);
+    checker.assert_discovery("a cache miss falls back to a full handshake", miss);
+    checker.assert_discovery("a fatal ignore closes the client", ignore);
+}
+
+#[test]
+fn client_authentication_required_holds() {
+    let cfg = Config {
+        clients: 1,
+        conns: 2,
+        cache: 1,
+        unwilling: false,
+        ignore: false,
+        client_auth: ClientAuth::Required,
+        client_cert: true,
+        attacker: 0,
+        moves: Vec::new(),
+    };
+    let report = check(&cfg, 2);
+    assert!(report.ok, "{report}");
+    assert!(report
+        .properties
+        .iter()
+        .any(|p| p.name == "client authentication completes" && p.holds));
+}
+
+#[test]
+fn every_attacker_move_is_applied_and_rejected() {
+    let cfg = Config {
+        clients: 1,
+        conns: 2,
+        cache: 1,
+        unwilling: false,
+        ignore: false,
+        client_auth: ClientAuth::None,
+        client_cert: false,
+        attacker: 1,
+        moves: Move::ALL.to_vec(),
+    };
+    let report = check(&cfg, 2);
+    assert!(report.ok, "{report}");
+    let attacks = report
+        .properties
+        .iter()
+        .filter(|p| p.name.starts_with("the attacker"))
+        .count();
+    assert_eq!(attacks, Move::ALL.len());
+}
