@@ -1,9 +1,11 @@
 //! `tls12`: the command-line face of the tls12 workspace.
 //!
-//! `decode` prints captured TLS records with the parsers the fuzzers exercise; `server`
-//! and `client` run real TLS 1.2 connections over TCP on the sans-IO core, through its
-//! blocking `Stream` adapter.
+//! `check` model-checks the real state machines with stateright (`explore` serves its
+//! Explorer); `server` and `client` run real TLS 1.2 connections over TCP on the sans-IO
+//! core, through its blocking `Stream` adapter; `decode` prints captured TLS records with
+//! the parsers the fuzzers exercise.
 
+mod check;
 mod client;
 mod common;
 mod decode;
@@ -66,8 +68,37 @@ Examples:
 Exit status: 0 on success, 1 on a TLS or network failure, 2 on bad usage.
 SSLKEYLOGFILE, if set, receives a key log line per handshake.";
 
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  # The default configuration: 2 clients x 2 connections, cache of 1, ignores on,
+  # an attacker with budget 1 and every move
+  tls12 check
+
+  # Smaller, faster; JSON for CI
+  tls12 check --clients 1 --attacker 0 --json
+
+  # Client authentication required, clients with certificates
+  tls12 check --client-auth required --client-cert
+
+  # One shard of the CI sweep (run shards 1/4 .. 4/4 side by side)
+  tls12 check --sweep --shard 1/4
+
+Output: states generated, unique states, depth, time, states/s, and each property's
+verdict. A violated property prints its counterexample as a message sequence and its
+Explorer path (open `tls12 explore` with the same flags, then /#/steps/<path>).
+Exit status: 0 when every property holds, 1 on a violation, 2 on bad usage.";
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Model-check the handshake: every interleaving of the real state machines.
+    ///
+    /// Runs the stateright model (crate tls12-model) exhaustively over the configuration
+    /// given, with the real ClientConnection and ServerConnection on the symbolic crypto
+    /// provider, and checks every property.
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(check::CheckArgs),
+    /// Serve stateright's Explorer on 127.0.0.1 to walk the state space in a browser.
+    Explore(check::ExploreArgs),
     /// Decode a file of raw TLS records (one direction of a connection, unencrypted part)
     /// and print each record and handshake message.
     ///
@@ -101,6 +132,12 @@ fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Decode { file, verbose } => return run_decode(&file, verbose),
+        Command::Check(args) => match check::run_check(args) {
+            Ok(true) => return ExitCode::SUCCESS,
+            Ok(false) => return ExitCode::from(1),
+            Err(err) => Err(err),
+        },
+        Command::Explore(args) => check::run_explore(args),
         Command::Server(args) => server::run(args),
         Command::Client(args) => client::run(args),
     };

@@ -135,3 +135,52 @@ impl std::fmt::Display for CheckReport {
         )
     }
 }
+
+/// The configurations a CI matrix sweeps, in a fixed order: 1 to 3 clients of 2
+/// connections; each client-authentication setting; with and without ignores; without
+/// and with an attacker of budget 1. `--shard i/n` takes every n-th from the i-th.
+pub fn sweep() -> Vec<Config> {
+    use tls12::handshake::ClientAuth;
+    let mut configs = Vec::new();
+    for clients in 1..=3 {
+        for (client_auth, client_cert) in [
+            (ClientAuth::None, false),
+            (ClientAuth::Optional, false),
+            (ClientAuth::Optional, true),
+            (ClientAuth::Required, false),
+            (ClientAuth::Required, true),
+        ] {
+            for ignore in [false, true] {
+                for attacker in [0, 1] {
+                    configs.push(Config {
+                        clients,
+                        conns: 2,
+                        cache: 1,
+                        unwilling: true,
+                        ignore,
+                        client_auth,
+                        client_cert,
+                        attacker,
+                        moves: if attacker > 0 {
+                            crate::Move::ALL.to_vec()
+                        } else {
+                            Vec::new()
+                        },
+                    });
+                }
+            }
+        }
+    }
+    configs
+}
+
+/// Shard `index` (1-based) of `count`: every `count`-th configuration from the
+/// `index`-th.
+pub fn shard(configs: Vec<Config>, index: usize, count: usize) -> Vec<Config> {
+    configs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % count == index - 1)
+        .map(|(_, c)| c)
+        .collect()
+}

@@ -92,11 +92,14 @@ pub enum Move {
     InjectFinished,
     /// Put a plaintext application-data record in front.
     InjectAppData,
+    /// Downgrade a plaintext ClientHello or ServerHello in flight: strip its
+    /// extended_master_secret extension (the triple-handshake precondition).
+    Downgrade,
 }
 
 impl Move {
     /// Every move.
-    pub const ALL: [Move; 8] = [
+    pub const ALL: [Move; 9] = [
         Move::Drop,
         Move::Duplicate,
         Move::Reorder,
@@ -105,6 +108,7 @@ impl Move {
         Move::InjectCcs,
         Move::InjectFinished,
         Move::InjectAppData,
+        Move::Downgrade,
     ];
 }
 
@@ -448,6 +452,36 @@ fn messages(record: &[u8]) -> Vec<Vec<u8>> {
     }
 }
 
+/// A plaintext hello record without its extended_master_secret extension, if it had one.
+fn downgrade(record: &[u8]) -> Option<Record> {
+    use tls12::msgs::{
+        ClientExtension, HandshakeMessage, HandshakePayload, KeyExchange, ServerExtension,
+    };
+    let mut msgs = messages(record);
+    let first = msgs.first_mut()?;
+    let mut msg = HandshakeMessage::read_bytes(first, KeyExchange::Ecdhe).ok()?;
+    let stripped = match &mut msg.payload {
+        HandshakePayload::ClientHello(ch) => {
+            let exts = ch.extensions.as_mut()?;
+            let before = exts.len();
+            exts.retain(|e| *e != ClientExtension::ExtendedMasterSecret);
+            exts.len() < before
+        }
+        HandshakePayload::ServerHello(sh) => {
+            let exts = sh.extensions.as_mut()?;
+            let before = exts.len();
+            exts.retain(|e| *e != ServerExtension::ExtendedMasterSecret);
+            exts.len() < before
+        }
+        _ => false,
+    };
+    if !stripped {
+        return None;
+    }
+    *first = msg.get_encoding();
+    Some(plaintext(ContentType::Handshake, &msgs.concat()))
+}
+
 /// Whether a record is a plaintext ClientHello.
 fn is_client_hello(record: &[u8]) -> bool {
     messages(record)
@@ -620,6 +654,7 @@ impl Model for Tls12Model {
                     Move::InjectAppData => {
                         queue.push_front(plaintext(ContentType::ApplicationData, b"forged"))
                     }
+                    Move::Downgrade => queue[0] = downgrade(queue.front()?)?,
                 }
                 c.attacked = Some(mv);
                 state.budget -= 1;
@@ -646,19 +681,6 @@ impl Tls12Model {
     fn attacks(&self, state: &State, i: usize, conn: &Conn, actions: &mut Vec<Action>) {
         for side in [Side::ToServer, Side::ToClient] {
             let queue = &conn.channel(side).queue;
-            // The server end of a connection exists only once a ClientHello reached it;
-            // records for it before that are the ClientHello's business alone.
-            if side == Side::ToServer && conn.server.is_none() && !conn.ignored {
-                if !queue.is_empty() && self.cfg.moves.contains(&Move::Drop) {
-                    actions.push(Action::Attack {
-                        conn: i,
-                        side,
-                        mv: Move::Drop,
-                        arg: 0,
-                    });
-                }
-                continue;
-            }
             for &mv in &self.cfg.moves {
                 match mv {
                     Move::Drop | Move::Duplicate if !queue.is_empty() => {
@@ -700,6 +722,14 @@ impl Tls12Model {
                                 });
                             }
                         }
+                    }
+                    Move::Downgrade if queue.front().is_some_and(|r| downgrade(r).is_some()) => {
+                        actions.push(Action::Attack {
+                            conn: i,
+                            side,
+                            mv,
+                            arg: 0,
+                        });
                     }
                     Move::InjectCcs | Move::InjectFinished | Move::InjectAppData => {
                         actions.push(Action::Attack {
@@ -753,11 +783,19 @@ impl Tls12Model {
         } = state;
         let c = &mut conns[i];
         let record = c.channel_mut(side).queue.pop_front()?;
+        // Only what an end receives while it is still handshaking is in a transcript.
+        let handshaking = match side {
+            Side::ToServer => c.server_phase() != Phase::AppData,
+            Side::ToClient => c.client_phase() != Phase::AppData,
+        };
         {
             let channel = c.channel_mut(side);
-            channel.faithful &= channel.sent.get(channel.delivered) == Some(&record);
+            channel.faithful &=
+                !handshaking || channel.sent.get(channel.delivered) == Some(&record);
             channel.delivered += 1;
         }
+        // An end's transcript is what it sent (honest) and what it received while
+        // handshaking: tampered with when the latter differs from what its peer sent.
         let faithful = c.channel(side).faithful;
         let content = parse(&record).map(|r| r.typ);
         match side {
@@ -857,7 +895,7 @@ fn both_in_traffic(conn: &Conn) -> Option<(&HandshakeSummary, &HandshakeSummary)
 pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
     let mut props = vec![
         Property::always(
-            "both ends that reach AppData agree on every parameter",
+            "both ends that reach AppData agree on every parameter and the transcript",
             |m: &Tls12Model, s: &State| {
                 s.conns.iter().filter_map(both_in_traffic).all(|(c, sv)| {
                     c.version == sv.version
@@ -866,6 +904,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                         && c.master_secret == sv.master_secret
                         && c.extended_master_secret == sv.extended_master_secret
                         && c.resumed == sv.resumed
+                        && c.transcript_hash == sv.transcript_hash
                         && c.client_certificate == sv.client_certificate
                         && c.server_certificate.as_ref() == Some(&m.server_cert)
                 })
@@ -1029,6 +1068,10 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                 Move::InjectFinished => Property::sometimes(
                     "the attacker injects Finished and the connection fails",
                     |_: &Tls12Model, s: &State| attacked(s, Move::InjectFinished),
+                ),
+                Move::Downgrade => Property::sometimes(
+                    "the attacker strips extended_master_secret from a hello and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::Downgrade),
                 ),
                 Move::InjectAppData => Property::sometimes(
                     "the attacker injects application data and the connection fails",

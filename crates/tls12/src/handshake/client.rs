@@ -452,6 +452,7 @@ impl ClientState {
                     cx.records.flush(cx.provider)?;
                 }
                 let summary = HandshakeSummary {
+                    transcript_hash: hs.transcript.hash(cx.provider, &hs.suite),
                     version: ProtocolVersion::TLSv1_2,
                     suite: hs.suite.suite,
                     group,

@@ -74,6 +74,9 @@ pub struct HandshakeSummary {
     pub client_random: Random,
     /// The master secret (never printed).
     pub master_secret: Secret,
+    /// The hash of every handshake message of the handshake, both Finished included:
+    /// equal on both ends exactly when neither saw a message the other did not send.
+    pub transcript_hash: crate::crypto::Digest,
 }
 
 impl HandshakeSummary {

@@ -386,9 +386,11 @@ impl<P: Provider> ServerState<P> {
                     &verify_data,
                 )?;
                 hs.transcript.add(raw);
-                let summary = summarize(&hs, master, client_cert.clone(), resumed);
                 if !resumed {
-                    send_finished(cx, &mut hs, &summary.master_secret)?;
+                    send_finished(cx, &mut hs, &master)?;
+                }
+                let summary = summarize(cx.provider, &hs, master, client_cert.clone(), resumed);
+                if !resumed {
                     // Both Finished are now verified (ours by construction): only now may
                     // the session be resumed by anyone.
                     if !hs.session_id.is_empty() {
@@ -423,13 +425,15 @@ fn refuse_renegotiation<P: Provider>(cx: &mut Context<'_, P>) -> Result<(), Erro
     cx.records.send_alert(cx.provider, alert)
 }
 
-fn summarize(
+fn summarize<P: Provider>(
+    provider: &P,
     hs: &ServerHandshake,
     master: Secret,
     client_cert: Option<CertificateDer>,
     resumed: bool,
 ) -> HandshakeSummary {
     HandshakeSummary {
+        transcript_hash: hs.transcript.hash(provider, &hs.suite),
         version: ProtocolVersion::TLSv1_2,
         suite: hs.suite.suite,
         group: hs.group,
