@@ -54,11 +54,15 @@ fn the_ci_configuration_holds_and_reaches_every_case() {
     for p in &report.properties {
         assert!(p.holds, "{}", p.name);
     }
-    // Pinned: the state machines and the model determine this exactly.
-    assert_eq!(
-        report.unique_states, 7209,
-        "unique states changed: {report}"
-    );
+}
+
+#[test]
+fn the_state_count_is_pinned() {
+    // The state machines and the model determine this exactly: a change that changes the
+    // explored space must be noticed (and this number updated on purpose). Kept apart from
+    // the property checks so that mutation testing counts only what the properties catch.
+    let report = check(&ci_config(), 2);
+    assert_eq!(report.unique_states, 7209, "unique states changed: {report}");
 }
 
 #[test]
