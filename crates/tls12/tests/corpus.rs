@@ -30,3 +30,13 @@ fn message_corpus_replays() {
 fn record_corpus_replays() {
     replay("record", tls12::fuzzing::record);
 }
+
+#[test]
+fn server_corpus_replays() {
+    replay("server", tls12::fuzzing::server);
+}
+
+#[test]
+fn client_corpus_replays() {
+    replay("client", tls12::fuzzing::client);
+}
