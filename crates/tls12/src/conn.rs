@@ -205,6 +205,9 @@ pub struct ServerConnection<P: Provider> {
     config: Arc<ServerConfig<P>>,
     state: ServerState<P>,
     common: Common<P>,
+    /// The session this connection last worked on: a failing handler consumes the state
+    /// that knew it, and a fatal alert must still invalidate it.
+    session: Option<crate::msgs::SessionId>,
 }
 
 impl<P: Provider> ServerConnection<P> {
@@ -214,6 +217,7 @@ impl<P: Provider> ServerConnection<P> {
             config,
             state: ServerState::ExpectClientHello,
             common: Common::new(provider),
+            session: None,
         }
     }
 
@@ -229,14 +233,9 @@ impl<P: Provider> ServerConnection<P> {
         match self.process(now, cache) {
             Ok(()) => Ok(()),
             Err(err) => {
-                // RFC 5246 §7.2: a fatal alert invalidates the session it happened on.
-                if let (Some(id), Some(_)) = (
-                    self.state.session_id(),
-                    err.alert_sent().or(match err {
-                        Error::PeerAlert(a) => Some(a),
-                        _ => None,
-                    }),
-                ) {
+                // RFC 5246 §7.2: a fatal alert, sent or received, invalidates the session
+                // it happened on.
+                if let Some(id) = self.state.session_id().or(self.session) {
                     cache.remove(&id);
                 }
                 self.close_state();
@@ -263,6 +262,7 @@ impl<P: Provider> ServerConnection<P> {
                         std::mem::replace(&mut self.state, ServerState::Closed { summary: None });
                     let mut cx = self.common.context(now);
                     self.state = state.handle(&self.config, &mut cx, cache, incoming.clone())?;
+                    self.session = self.state.session_id().or(self.session);
                     let in_traffic = self.phase() == Phase::AppData;
                     self.common.note_flights(&incoming, in_traffic);
                     if in_traffic {

@@ -482,6 +482,24 @@ fn downgrade(record: &[u8]) -> Option<Record> {
     Some(plaintext(ContentType::Handshake, &msgs.concat()))
 }
 
+/// Whether the server's ServerHello on this connection echoed `id`: it resumed that
+/// session.
+fn server_echoed(conn: &Conn, id: &SessionId) -> bool {
+    use tls12::msgs::{HandshakeMessage, HandshakePayload, KeyExchange};
+    let Some(first) = conn
+        .to_client
+        .sent
+        .first()
+        .and_then(|r| messages(r).into_iter().next())
+    else {
+        return false;
+    };
+    matches!(
+        HandshakeMessage::read_bytes(&first, KeyExchange::Ecdhe).map(|m| m.payload),
+        Ok(HandshakePayload::ServerHello(sh)) if sh.session_id == *id
+    )
+}
+
 /// Whether a record is a plaintext ClientHello.
 fn is_client_hello(record: &[u8]) -> bool {
     messages(record)
@@ -808,10 +826,11 @@ impl Tls12Model {
                         true => self.unwilling_server.clone(),
                         false => self.server.clone(),
                     };
-                    c.server = Some(ServerConnection::new(
-                        config,
-                        SymbolicProvider::new(2 * i as u64 + 2),
-                    ));
+                    let fresh =
+                        ServerConnection::new(config, SymbolicProvider::new(2 * i as u64 + 2));
+                    // The spec's table starts every server in Idle.
+                    violations.phase_table |= fresh.phase() != Phase::Idle;
+                    c.server = Some(fresh);
                 }
                 let server = c.server.as_mut()?;
                 let before = server.phase();
@@ -905,6 +924,8 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                         && c.extended_master_secret == sv.extended_master_secret
                         && c.resumed == sv.resumed
                         && c.transcript_hash == sv.transcript_hash
+                    && c.server_name == sv.server_name
+                    && c.secure_renegotiation == sv.secure_renegotiation
                         && c.client_certificate == sv.client_certificate
                         && c.server_certificate.as_ref() == Some(&m.server_cert)
                 })
@@ -969,6 +990,29 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             "no end reaches AppData on a tampered transcript",
             |_: &Tls12Model, s: &State| !s.violations.tampered_completion,
         ),
+        Property::always(
+            "a completed handshake uses extended master secret and secure renegotiation, for the name asked",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().filter_map(both_in_traffic).all(|(c, _)| {
+                    c.extended_master_secret
+                        && c.secure_renegotiation
+                        && c.server_name.as_deref() == Some(SERVER_NAME)
+                })
+            },
+        ),
+        Property::always("a fatal alert invalidates the session it happened on", |_: &Tls12Model, s: &State| {
+            s.conns.iter().filter(|c| c.server.as_ref().is_some_and(|x| x.error().is_some())).all(|c| {
+                let resuming = c.offered.as_ref().map(|o| o.id).filter(|id| server_echoed(c, id));
+                let id = c.server_summary().map(|x| x.session_id).or(resuming);
+                id.is_none_or(|id| s.cache.sessions().all(|cached| cached.id != id))
+            })
+        }),
+        Property::always("every state has a printable name", |_: &Tls12Model, s: &State| {
+            s.conns.iter().all(|c| {
+                c.client.as_ref().is_none_or(|x| x.state_name().len() > "client ".len() && x.state_name().starts_with("client "))
+                    && c.server.as_ref().is_none_or(|x| x.state_name().len() > "server ".len() && x.state_name().starts_with("server "))
+            })
+        }),
         Property::sometimes("a full handshake completes", |_: &Tls12Model, s: &State| {
             s.conns
                 .iter()

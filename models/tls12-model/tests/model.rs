@@ -62,7 +62,10 @@ fn the_state_count_is_pinned() {
     // explored space must be noticed (and this number updated on purpose). Kept apart from
     // the property checks so that mutation testing counts only what the properties catch.
     let report = check(&ci_config(), 2);
-    assert_eq!(report.unique_states, 7209, "unique states changed: {report}");
+    assert_eq!(
+        report.unique_states, 7209,
+        "unique states changed: {report}"
+    );
 }
 
 #[test]

@@ -78,6 +78,7 @@ pub struct ClientHandshake {
     server_random: Random,
     session_id: SessionId,
     extended_master_secret: bool,
+    secure_renegotiation: bool,
     server_name: Option<String>,
     transcript: Transcript,
 }
@@ -344,7 +345,7 @@ impl ClientState {
                 },
                 HandshakePayload::ServerHello(sh),
             ) => {
-                let ems = read_server_hello(&hello, &sh)?;
+                let (ems, secure_renegotiation) = read_server_hello(&hello, &sh)?;
                 transcript.add(raw);
                 let suite = Suite::lookup(sh.cipher_suite).ok_or(Error::misbehaved(
                     AlertDescription::IllegalParameter,
@@ -356,6 +357,7 @@ impl ClientState {
                     server_random: sh.random,
                     session_id: sh.session_id,
                     extended_master_secret: ems,
+                    secure_renegotiation,
                     server_name,
                     transcript,
                 });
@@ -458,6 +460,7 @@ impl ClientState {
                     group,
                     resumed,
                     extended_master_secret: hs.extended_master_secret,
+                    secure_renegotiation: hs.secure_renegotiation,
                     session_id: hs.session_id,
                     server_name: hs.server_name.clone(),
                     server_certificate: server_cert.clone(),
@@ -512,8 +515,9 @@ impl ClientState {
 }
 
 /// RFC 5246 §7.4.1.3 and §7.4.1.4: version, suite, compression and extensions must be
-/// ones we offered. Returns whether extended master secret was negotiated.
-fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<bool, Error> {
+/// ones we offered. Returns whether extended master secret was negotiated and whether the
+/// server indicated secure renegotiation.
+fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, bool), Error> {
     if sh.server_version != ProtocolVersion::TLSv1_2 {
         return Err(Error::misbehaved(
             AlertDescription::ProtocolVersion,
@@ -532,7 +536,7 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<bool, Erro
             "ServerHello chose compression",
         ));
     }
-    let mut ems = false;
+    let (mut ems, mut secure_renegotiation) = (false, false);
     for ext in sh.extensions() {
         if !hello
             .extensions()
@@ -552,6 +556,7 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<bool, Erro
                     "renegotiation_info not empty",
                 ));
             }
+            ServerExtension::RenegotiationInfo(_) => secure_renegotiation = true,
             ServerExtension::ExtendedMasterSecret => ems = true,
             ServerExtension::EcPointFormats(formats)
                 if !formats.contains(&ECPointFormat::Uncompressed) =>
@@ -564,7 +569,7 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<bool, Erro
             _ => {}
         }
     }
-    Ok(ems)
+    Ok((ems, secure_renegotiation))
 }
 
 /// The server resumed our session: check it kept its parameters (RFC 5246 §7.4.1.3;

@@ -62,6 +62,9 @@ pub struct HandshakeSummary {
     pub resumed: bool,
     /// Whether the master secret is an extended one (RFC 7627).
     pub extended_master_secret: bool,
+    /// Whether both ends signalled secure renegotiation (RFC 5746: the client's SCSV or
+    /// empty renegotiation_info, the server's empty renegotiation_info).
+    pub secure_renegotiation: bool,
     /// The session ID (empty if the server will not cache the session).
     pub session_id: SessionId,
     /// The server name the client asked for.
