@@ -12,7 +12,10 @@ use tls12::handshake::client::{ClientConfig, ClientIdentity};
 use tls12::handshake::server::ServerConfig;
 use tls12::handshake::{ClientAuth, Phase};
 use tls12::msgs::enums::{AlertDescription, ContentType, HandshakeType, ProtocolVersion};
-use tls12::msgs::{HandshakeMessage, HandshakePayload};
+use tls12::msgs::{
+    ClientExtension, ClientHello, HandshakeMessage, HandshakePayload, KeyExchange, ServerExtension,
+    ServerHello, ServerName,
+};
 use tls12::pki::{KeyKind, TestPki};
 use tls12::record::{Deframer, OpaqueRecord};
 use tls12::session::InMemoryCache;
@@ -115,6 +118,36 @@ struct Case {
     /// Plays the handshake up to the fault; returns who gets the bad bytes and the bytes.
     attack: fn(&mut Env) -> (Victim, Vec<u8>),
     alert: AlertDescription,
+}
+
+/// The server's first flight with its ServerHello edited, for the client.
+fn edited_server_hello(e: &mut Env, edit: fn(&mut ServerHello)) -> (Victim, Vec<u8>) {
+    let flight = server_flight(e);
+    let mut msgs = messages(&flight);
+    let mut msg = HandshakeMessage::read_bytes(&msgs[0], KeyExchange::Ecdhe).unwrap();
+    let HandshakePayload::ServerHello(sh) = &mut msg.payload else {
+        panic!("{msg:?}")
+    };
+    edit(sh);
+    msgs[0] = msg.get_encoding();
+    (
+        Victim::Client,
+        encode(&[plain(ContentType::Handshake, &msgs.concat())]),
+    )
+}
+
+/// The client's ClientHello, edited, for the server.
+fn edited_client_hello(e: &mut Env, edit: fn(&mut ClientHello)) -> (Victim, Vec<u8>) {
+    let hello = records(&e.client.take_output()).remove(0);
+    let mut msg = HandshakeMessage::read_bytes(&hello.payload, KeyExchange::Ecdhe).unwrap();
+    let HandshakePayload::ClientHello(ch) = &mut msg.payload else {
+        panic!("{msg:?}")
+    };
+    edit(ch);
+    (
+        Victim::Server,
+        encode(&[plain(ContentType::Handshake, &msg.get_encoding())]),
+    )
 }
 
 const FINISHED_PLAINTEXT: [u8; 16] = [20, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -291,6 +324,113 @@ fn cases() -> Vec<Case> {
                 )
             },
             alert: IllegalParameter,
+        },
+        Case {
+            name: "a ServerHello with a non-empty renegotiation_info",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                edited_server_hello(e, |sh| {
+                    for ext in sh.extensions.iter_mut().flatten() {
+                        if let ServerExtension::RenegotiationInfo(info) = ext {
+                            *info = vec![0; 24];
+                        }
+                    }
+                })
+            },
+            alert: HandshakeFailure,
+        },
+        Case {
+            name: "a ServerHello whose ec_point_formats lacks uncompressed",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                edited_server_hello(e, |sh| {
+                    for ext in sh.extensions.iter_mut().flatten() {
+                        if let ServerExtension::EcPointFormats(formats) = ext {
+                            *formats =
+                                vec![tls12::msgs::enums::ECPointFormat::ANSIX962CompressedPrime];
+                        }
+                    }
+                })
+            },
+            alert: IllegalParameter,
+        },
+        Case {
+            name: "a ServerHello with an extension the client did not offer",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                edited_server_hello(e, |sh| {
+                    sh.extensions
+                        .get_or_insert_default()
+                        .push(ServerExtension::SessionTicketAck)
+                })
+            },
+            alert: UnsupportedExtension,
+        },
+        Case {
+            name: "a ServerHello choosing TLS 1.1",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                edited_server_hello(e, |sh| {
+                    sh.server_version = tls12::msgs::enums::ProtocolVersion::TLSv1_1
+                })
+            },
+            alert: ProtocolVersion,
+        },
+        Case {
+            name: "a ServerHello choosing compression",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                edited_server_hello(e, |sh| {
+                    sh.compression_method = tls12::msgs::enums::Compression::Deflate
+                })
+            },
+            alert: IllegalParameter,
+        },
+        Case {
+            name: "a ClientHello whose ec_point_formats lacks uncompressed",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                edited_client_hello(e, |ch| {
+                    for ext in ch.extensions.iter_mut().flatten() {
+                        if let ClientExtension::EcPointFormats(formats) = ext {
+                            *formats =
+                                vec![tls12::msgs::enums::ECPointFormat::ANSIX962CompressedPrime];
+                        }
+                    }
+                })
+            },
+            alert: IllegalParameter,
+        },
+        Case {
+            name: "a ClientHello whose server_name is not a host name",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                edited_client_hello(e, |ch| {
+                    for ext in ch.extensions.iter_mut().flatten() {
+                        if let ClientExtension::ServerName(names) = ext {
+                            names[0] = ServerName {
+                                typ: names[0].typ,
+                                name: b"bad name.".to_vec(),
+                            };
+                        }
+                    }
+                })
+            },
+            alert: IllegalParameter,
+        },
+        Case {
+            name: "a ClientHello with a non-empty renegotiation_info",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                edited_client_hello(e, |ch| {
+                    for ext in ch.extensions.iter_mut().flatten() {
+                        if let ClientExtension::RenegotiationInfo(info) = ext {
+                            *info = vec![0; 12];
+                        }
+                    }
+                })
+            },
+            alert: HandshakeFailure,
         },
         Case {
             name: "a record over 2^14 bytes of plaintext before encryption",

@@ -197,6 +197,8 @@ pub struct Conn {
     pub attacked: Option<Move>,
     /// Whether the client's timer fired.
     pub timed_out: bool,
+    /// Whether each end (client, server) ever reached AppData.
+    pub completed: (bool, bool),
 }
 
 impl Conn {
@@ -218,6 +220,7 @@ impl Conn {
             ignored: false,
             attacked: None,
             timed_out: false,
+            completed: (false, false),
         }
     }
 
@@ -846,6 +849,7 @@ impl Tls12Model {
                     !phase_step_allowed(before, after, content, &record, true);
                 violations.tampered_completion |=
                     before != Phase::AppData && after == Phase::AppData && !faithful;
+                c.completed.1 |= after == Phase::AppData;
                 let received = server.take_received();
                 violations.early_data |= !received.is_empty() && after != Phase::AppData;
                 let out = server.take_output();
@@ -866,6 +870,7 @@ impl Tls12Model {
                     !phase_step_allowed(before, after, content, &record, false);
                 violations.tampered_completion |=
                     before != Phase::AppData && after == Phase::AppData && !faithful;
+                c.completed.0 |= after == Phase::AppData;
                 let received = client.take_received();
                 violations.early_data |= !received.is_empty() && after != Phase::AppData;
                 while let Some(event) = client.next_event() {
@@ -1005,6 +1010,11 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                 let resuming = c.offered.as_ref().map(|o| o.id).filter(|id| server_echoed(c, id));
                 let id = c.server_summary().map(|x| x.session_id).or(resuming);
                 id.is_none_or(|id| s.cache.sessions().all(|cached| cached.id != id))
+            })
+        }),
+        Property::always("a completed handshake's outcome survives close", |_: &Tls12Model, s: &State| {
+            s.conns.iter().all(|c| {
+                (!c.completed.0 || c.client_summary().is_some()) && (!c.completed.1 || c.server_summary().is_some())
             })
         }),
         Property::always("every state has a printable name", |_: &Tls12Model, s: &State| {
