@@ -379,25 +379,14 @@ impl SymbolicKeyKind {
         }
     }
 
-    /// Whether a signature with `scheme` can come from a key of this kind (the split of
-    /// RFC 5246 §7.4.1.4.1 and RFC 8422 §5.1.3).
+    /// Whether a signature with `scheme` can come from a key of this kind: the split of
+    /// RFC 5246 §7.4.1.4.1 that the suite table already draws.
     fn allows(self, scheme: SignatureScheme) -> bool {
-        use SignatureScheme::*;
-        match self {
-            Self::Ecdsa => matches!(
-                scheme,
-                ECDSA_NISTP256_SHA256 | ECDSA_NISTP384_SHA384 | ECDSA_NISTP521_SHA512 | ED25519
-            ),
-            Self::Rsa => matches!(
-                scheme,
-                RSA_PKCS1_SHA256
-                    | RSA_PKCS1_SHA384
-                    | RSA_PKCS1_SHA512
-                    | RSA_PSS_SHA256
-                    | RSA_PSS_SHA384
-                    | RSA_PSS_SHA512
-            ),
-        }
+        let kind = match self {
+            Self::Ecdsa => crate::suites::SignatureKind::Ecdsa,
+            Self::Rsa => crate::suites::SignatureKind::Rsa,
+        };
+        kind.allows(scheme)
     }
 }
 
