@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Connections per second over TCP on 127.0.0.1: `openssl s_time -new` (full handshakes)
+# and `-reuse` (session-ID resumption) against `tls12 server --www` and against
+# `openssl s_server -tls1_2 -no_ticket -www`, one after the other in one run, with the same
+# ECDSA P-256 certificate, suite (ECDHE-ECDSA-AES128-GCM-SHA256) and group (X25519).
+# A third server, `pool_server` (this crate: the library behind two long-lived threads
+# blocking in accept, printing nothing), separates the library's cost from the CLI's
+# thread-per-connection loop; the targets are about `tls12 server`.
+#
+#   benches/s_time.sh [SECONDS]        # default 5 seconds per run, 4 runs
+#   S_TIME_WWW=/ benches/s_time.sh     # also fetch a page per connection
+#
+# By default s_time only handshakes and closes (no -www path): the servers' pages differ
+# in size, the handshakes do not. Besides s_time's rate (connections / wall time of the
+# s_time run) it prints each server's CPU time per connection, read from /proc: on this
+# 2-core machine client and server share the CPUs, so the rate also measures s_time.
+# Everything listens on 127.0.0.1 only. s_time's -time counts the client's user CPU
+# seconds, so a run against a slow server lasts longer in wall time; `timeout` bounds each
+# run at 10 x SECONDS + 30 s of wall time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+secs=${1:-5}
+www=${S_TIME_WWW:-}
+cipher=ECDHE-ECDSA-AES128-GCM-SHA256
+
+command -v openssl >/dev/null || { echo "openssl is required" >&2; exit 1; }
+cargo build --release -q -p tls12-cli
+cargo build --release -q -p tls12-benches --bin pool_server
+tls12=target/release/tls12
+pool=target/release/pool_server
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/key.pem" 2>/dev/null
+openssl req -x509 -new -key "$tmp/key.pem" -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost -days 2 -out "$tmp/cert.pem" 2>/dev/null
+
+# Waits for a line matching $2 in file $1 and prints its port.
+port_of() {
+  local file=$1 pattern=$2
+  for _ in $(seq 100); do
+    if grep -q "$pattern" "$file" 2>/dev/null; then
+      grep -m1 "$pattern" "$file" | sed 's/.*:\([0-9]*\).*/\1/'
+      return
+    fi
+    sleep 0.1
+  done
+  echo "server did not start; its output:" >&2
+  cat "$file" >&2
+  exit 1
+}
+
+"$tls12" server --port 0 --cert "$tmp/cert.pem" --key "$tmp/key.pem" --cache-size 1024 --www \
+  >"$tmp/tls12.out" 2>"$tmp/tls12.err" &
+pids+=($!)
+tls12_pid=$!
+tls12_port=$(port_of "$tmp/tls12.out" "listening on")
+
+"$pool" --cert "$tmp/cert.pem" --key "$tmp/key.pem" --cache-size 1024 \
+  >"$tmp/pool.out" 2>&1 &
+pids+=($!)
+pool_pid=$!
+pool_port=$(port_of "$tmp/pool.out" "listening on")
+
+openssl s_server -accept 127.0.0.1:0 -cert "$tmp/cert.pem" -key "$tmp/key.pem" -tls1_2 \
+  -no_ticket -www -cipher "$cipher" -groups X25519 \
+  >"$tmp/openssl.out" 2>&1 </dev/null &
+pids+=($!)
+openssl_pid=$!
+openssl_port=$(port_of "$tmp/openssl.out" "ACCEPT")
+
+# CPU seconds (user + system) a process has used so far.
+cpu_of() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+# Runs s_time in mode $1 against port $2, server pid $3; prints "rate cpu_ms_per_conn".
+run() {
+  local mode=$1 port=$2 pid=$3 out start end cpu0 cpu1 conns
+  out="$tmp/s_time.$mode.$port"
+  local args=(-connect "127.0.0.1:$port" "-$mode" -time "$secs" -cipher "$cipher" -tls1_2)
+  [ -n "$www" ] && args+=(-www "$www")
+  cpu0=$(cpu_of "$pid")
+  start=$(date +%s.%N)
+  timeout $((secs * 10 + 30)) openssl s_time "${args[@]}" >"$out" 2>&1 || true
+  end=$(date +%s.%N)
+  cpu1=$(cpu_of "$pid")
+  conns=$(grep -m1 "connections in .* real seconds" "$out" | awk '{ print $1 }')
+  if [ -z "$conns" ] || [ "$conns" -eq 0 ]; then
+    echo "s_time -$mode against port $port made no connection:" >&2
+    cat "$out" >&2
+    exit 1
+  fi
+  awk -v n="$conns" -v s="$start" -v e="$end" -v c0="$cpu0" -v c1="$cpu1" \
+    'BEGIN { printf "%.0f %.3f %d\n", n / (e - s), (c1 - c0) * 1000 / n, n }'
+}
+
+echo "openssl s_time, ${secs} s per run, ${cipher}, X25519, 127.0.0.1$([ -n "$www" ] && echo ", GET $www")"
+echo "conn/s: connections / wall time of the s_time run; ms/c: the server's CPU per connection"
+printf '%-7s %9s %9s %9s %13s   %8s %8s %8s\n' mode "tls12" "pool" "openssl" "tls12/openssl" \
+  "tls12" "pool" "openssl"
+printf '%-7s %9s %9s %9s %13s   %8s %8s %8s\n' "" "conn/s" "conn/s" "conn/s" "" \
+  "ms/c" "ms/c" "ms/c"
+for mode in new reuse; do
+  # Assignments, so that a failed run stops the script (set -e).
+  r_ours=$(run "$mode" "$tls12_port" "$tls12_pid")
+  r_pool=$(run "$mode" "$pool_port" "$pool_pid")
+  r_theirs=$(run "$mode" "$openssl_port" "$openssl_pid")
+  read -r ours ours_cpu ours_n <<<"$r_ours"
+  read -r pooled pool_cpu _ <<<"$r_pool"
+  read -r theirs theirs_cpu theirs_n <<<"$r_theirs"
+  ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-7s %9s %9s %9s %13s   %8s %8s %8s\n' "-$mode" "$ours" "$pooled" "$theirs" \
+    "$ratio" "$ours_cpu" "$pool_cpu" "$theirs_cpu"
+  verdict=$(awk -v r="$ratio" 'BEGIN { print (r >= 1.0) ? "met" : "NOT met" }')
+  pool_ratio=$(awk -v a="$pooled" -v b="$theirs" 'BEGIN { printf "%.2f", a / b }')
+  echo "  target -$mode: tls12 server >= 1.0 x openssl s_server: $verdict" \
+    "($ours_n and $theirs_n connections; pool_server: $pool_ratio x)"
+done
+errors=$(grep -c "error" "$tmp/tls12.out" || true)
+if [ "$errors" -gt 0 ]; then
+  echo "tls12 server printed $errors connection errors (s_time closes without waiting), e.g.:"
+  grep -m2 "error" "$tmp/tls12.out"
+fi
