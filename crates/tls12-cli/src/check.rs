@@ -90,6 +90,10 @@ pub struct ModelArgs {
     /// Clients have a certificate to present.
     #[arg(long)]
     pub client_cert: bool,
+    /// Clients present the honest client's certificate with another key (a stolen
+    /// certificate): the server must refuse them.
+    #[arg(long)]
+    pub impostor: bool,
     /// Do not explore the server ignoring a ClientHello.
     #[arg(long)]
     pub no_ignore: bool,
@@ -118,6 +122,7 @@ impl ModelArgs {
             ignore: !self.no_ignore,
             client_auth: self.client_auth.into(),
             client_cert: self.client_cert,
+            impostor: self.impostor,
             attacker: self.attacker,
             moves,
         })

@@ -96,8 +96,8 @@ impl std::fmt::Display for CheckReport {
         let c = &self.config;
         writeln!(
             f,
-            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} attacker={} moves={:?}",
-            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.attacker, c.moves
+            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} impostor={} attacker={} moves={:?}",
+            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.impostor, c.attacker, c.moves
         )?;
         writeln!(
             f,
@@ -160,6 +160,7 @@ pub fn sweep() -> Vec<Config> {
                         ignore,
                         client_auth,
                         client_cert,
+                        impostor: false,
                         attacker,
                         moves: if attacker > 0 {
                             crate::Move::ALL.to_vec()

@@ -130,6 +130,9 @@ pub struct Config {
     pub client_auth: ClientAuth,
     /// Whether clients have a certificate to present.
     pub client_cert: bool,
+    /// Whether clients are impostors: they present the honest client's certificate but
+    /// hold another key (a stolen certificate).
+    pub impostor: bool,
     /// How many attacker moves in total.
     pub attacker: u8,
     /// Which moves the attacker has.
@@ -155,6 +158,7 @@ impl Default for Config {
             ignore: true,
             client_auth: ClientAuth::None,
             client_cert: false,
+            impostor: false,
             attacker: 1,
             moves: Move::ALL.to_vec(),
         }
@@ -199,6 +203,8 @@ pub struct Conn {
     pub timed_out: bool,
     /// Whether each end (client, server) ever reached AppData.
     pub completed: (bool, bool),
+    /// The first record the server end received (its ClientHello, unless tampered).
+    pub hello: Option<Record>,
 }
 
 impl Conn {
@@ -221,6 +227,7 @@ impl Conn {
             attacked: None,
             timed_out: false,
             completed: (false, false),
+            hello: None,
         }
     }
 
@@ -363,10 +370,14 @@ impl Tls12Model {
         let mut unwilling_server = server.clone();
         unwilling_server.willing_to_resume = Some(Hook(|_| false));
         let mut client = ClientConfig::new(pki.roots.clone());
-        if cfg.client_cert {
+        if cfg.client_cert || cfg.impostor {
+            let key = match cfg.impostor {
+                true => tls12::crypto::symbolic::SymbolicSigningKey::ecdsa(0x1e57),
+                false => pki.client_key.clone(),
+            };
             client.identity = Some(ClientIdentity {
                 chain: pki.client_chain.clone(),
-                key: pki.client_key.clone(),
+                key,
             });
         }
         Self {
@@ -501,6 +512,19 @@ fn server_echoed(conn: &Conn, id: &SessionId) -> bool {
         HandshakeMessage::read_bytes(&first, KeyExchange::Ecdhe).map(|m| m.payload),
         Ok(HandshakePayload::ServerHello(sh)) if sh.session_id == *id
     )
+}
+
+/// Whether a plaintext ClientHello record offers extended master secret.
+fn hello_offers_ems(record: &[u8]) -> Option<bool> {
+    use tls12::msgs::{ClientExtension, HandshakeMessage, HandshakePayload, KeyExchange};
+    let msg = HandshakeMessage::read_bytes(messages(record).first()?, KeyExchange::Ecdhe).ok()?;
+    match msg.payload {
+        HandshakePayload::ClientHello(ch) => Some(
+            ch.extensions()
+                .contains(&ClientExtension::ExtendedMasterSecret),
+        ),
+        _ => None,
+    }
 }
 
 /// Whether a record is a plaintext ClientHello.
@@ -831,6 +855,7 @@ impl Tls12Model {
                     };
                     let fresh =
                         ServerConnection::new(config, SymbolicProvider::new(2 * i as u64 + 2));
+                    c.hello = Some(record.clone());
                     // The spec's table starts every server in Idle.
                     violations.phase_table |= fresh.phase() != Phase::Idle;
                     c.server = Some(fresh);
@@ -1017,26 +1042,45 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                 (!c.completed.0 || c.client_summary().is_some()) && (!c.completed.1 || c.server_summary().is_some())
             })
         }),
+        Property::always(
+            "the server never resumes a session across a change of extended master secret",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().all(|c| match (&c.offered, &c.hello) {
+                    (Some(offered), Some(hello)) if server_echoed(c, &offered.id) => {
+                        hello_offers_ems(hello) == Some(offered.extended_master_secret)
+                    }
+                    _ => true,
+                })
+            },
+        ),
         Property::always("every state has a printable name", |_: &Tls12Model, s: &State| {
             s.conns.iter().all(|c| {
                 c.client.as_ref().is_none_or(|x| x.state_name().len() > "client ".len() && x.state_name().starts_with("client "))
                     && c.server.as_ref().is_none_or(|x| x.state_name().len() > "server ".len() && x.state_name().starts_with("server "))
             })
         }),
-        Property::sometimes("a full handshake completes", |_: &Tls12Model, s: &State| {
-            s.conns
-                .iter()
-                .filter_map(both_in_traffic)
-                .any(|(c, _)| !c.resumed)
-        }),
     ];
+    // An impostor asked for a certificate never completes, by design.
+    let completes = !(cfg.impostor && cfg.client_auth != ClientAuth::None);
+    if completes {
+        props.push(Property::sometimes(
+            "a full handshake completes",
+            |_: &Tls12Model, s: &State| {
+                s.conns
+                    .iter()
+                    .filter_map(both_in_traffic)
+                    .any(|(c, _)| !c.resumed)
+            },
+        ));
+    }
     if cfg.client_auth == ClientAuth::Required {
         props.push(Property::always(
             "with client auth required, the server never reaches AppData without a verified CertificateVerify",
             |_: &Tls12Model, s: &State| s.conns.iter().filter_map(|c| c.server_summary()).all(|x| x.client_certificate.is_some()),
         ));
     }
-    if cfg.conns > 1
+    if completes
+        && cfg.conns > 1
         && cfg.cache > 0
         && (cfg.client_auth != ClientAuth::Required || cfg.client_cert)
     {
@@ -1081,7 +1125,29 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             },
         ));
     }
-    if cfg.client_auth != ClientAuth::None && cfg.client_cert {
+    if cfg.impostor {
+        props.push(Property::always(
+            "the server never accepts a client certificate whose key did not sign CertificateVerify",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().filter_map(|c| c.server_summary()).all(|x| x.client_certificate.is_none())
+            },
+        ));
+        if cfg.client_auth != ClientAuth::None {
+            props.push(Property::sometimes(
+                "an impostor's CertificateVerify is refused",
+                |_: &Tls12Model, s: &State| {
+                    s.conns.iter().any(|c| {
+                        c.server
+                            .as_ref()
+                            .and_then(|x| x.error())
+                            .and_then(|e| e.alert_sent())
+                            == Some(tls12::msgs::enums::AlertDescription::DecryptError)
+                    })
+                },
+            ));
+        }
+    }
+    if cfg.client_auth != ClientAuth::None && cfg.client_cert && !cfg.impostor {
         props.push(Property::sometimes(
             "client authentication completes",
             |_: &Tls12Model, s: &State| {

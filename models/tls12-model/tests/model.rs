@@ -21,6 +21,7 @@ fn ci_config() -> Config {
         ignore: true,
         client_auth: ClientAuth::None,
         client_cert: false,
+        impostor: false,
         attacker: 0,
         moves: Vec::new(),
     }
@@ -127,6 +128,7 @@ fn client_authentication_required_holds() {
         ignore: false,
         client_auth: ClientAuth::Required,
         client_cert: true,
+        impostor: false,
         attacker: 0,
         moves: Vec::new(),
     };
@@ -148,6 +150,7 @@ fn every_attacker_move_is_applied_and_rejected() {
         ignore: false,
         client_auth: ClientAuth::None,
         client_cert: false,
+        impostor: false,
         attacker: 1,
         moves: Move::ALL.to_vec(),
     };
@@ -159,4 +162,26 @@ fn every_attacker_move_is_applied_and_rejected() {
         .filter(|p| p.name.starts_with("the attacker"))
         .count();
     assert_eq!(attacks, Move::ALL.len());
+}
+
+#[test]
+fn an_impostor_with_a_stolen_certificate_is_refused() {
+    let cfg = Config {
+        clients: 1,
+        conns: 1,
+        cache: 1,
+        unwilling: false,
+        ignore: false,
+        client_auth: ClientAuth::Required,
+        client_cert: false,
+        impostor: true,
+        attacker: 0,
+        moves: Vec::new(),
+    };
+    let report = check(&cfg, 2);
+    assert!(report.ok, "{report}");
+    assert!(report
+        .properties
+        .iter()
+        .any(|p| p.name == "an impostor's CertificateVerify is refused" && p.holds));
 }
