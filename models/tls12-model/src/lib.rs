@@ -1200,7 +1200,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             });
         }
     }
-    if cfg.attacker == 0 && !cfg.ignore {
+    if completes && cfg.attacker == 0 && !cfg.ignore {
         props.push(Property::eventually(
             "every connection reaches AppData",
             |_: &Tls12Model, s: &State| {
