@@ -485,13 +485,10 @@ impl ClientState {
                 cx.records.send_alert(cx.provider, alert)?;
                 Ok(Self::Traffic { summary, proof })
             }
-            (state, payload) => {
-                let _ = state;
-                Err(Error::unexpected(
-                    name,
-                    message_name(&HandshakeMessage { payload }),
-                ))
-            }
+            (_, payload) => Err(Error::unexpected(
+                name,
+                message_name(&HandshakeMessage { payload }),
+            )),
         }
     }
 

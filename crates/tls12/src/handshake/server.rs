@@ -410,13 +410,10 @@ impl<P: Provider> ServerState<P> {
                 refuse_renegotiation(cx)?;
                 Ok(Self::Traffic { summary, proof })
             }
-            (state, payload) => {
-                let _ = state;
-                Err(Error::unexpected(
-                    name,
-                    message_name(&HandshakeMessage { payload }),
-                ))
-            }
+            (_, payload) => Err(Error::unexpected(
+                name,
+                message_name(&HandshakeMessage { payload }),
+            )),
         }
     }
 }
