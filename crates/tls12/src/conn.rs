@@ -147,6 +147,106 @@ impl<P: Provider> Common<P> {
     }
 }
 
+/// What [`Common::drive`] needs of one side's state machine.
+trait Machine<P: Provider> {
+    /// The coarse phase.
+    fn phase(&self) -> Phase;
+    /// The current state's printable name.
+    fn name(&self) -> &'static str;
+    /// Moves to the closed state, keeping a completed handshake's summary.
+    fn close(&mut self);
+    /// Runs one handshake message or ChangeCipherSpec through the state machine.
+    fn step(&mut self, cx: &mut Context<'_, P>, incoming: Incoming) -> Result<(), Error>;
+}
+
+/// The server's state machine with what it borrows for one input.
+struct ServerMachine<'a, P: Provider> {
+    config: &'a ServerConfig<P>,
+    state: &'a mut ServerState<P>,
+    cache: &'a mut dyn SessionCache,
+    session: &'a mut Option<crate::msgs::SessionId>,
+}
+
+impl<P: Provider> Machine<P> for ServerMachine<'_, P> {
+    fn phase(&self) -> Phase {
+        self.state.phase()
+    }
+
+    fn name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    fn close(&mut self) {
+        let state = std::mem::replace(self.state, ServerState::Closed { summary: None });
+        *self.state = state.close();
+    }
+
+    fn step(&mut self, cx: &mut Context<'_, P>, incoming: Incoming) -> Result<(), Error> {
+        let state = std::mem::replace(self.state, ServerState::Closed { summary: None });
+        *self.state = state.handle(self.config, cx, self.cache, incoming)?;
+        *self.session = self.state.session_id().or(*self.session);
+        Ok(())
+    }
+}
+
+/// The client's state machine with what it borrows for one input.
+struct ClientMachine<'a, P: Provider> {
+    config: &'a ClientConfig<P>,
+    state: &'a mut ClientState,
+}
+
+impl<P: Provider> Machine<P> for ClientMachine<'_, P> {
+    fn phase(&self) -> Phase {
+        self.state.phase()
+    }
+
+    fn name(&self) -> &'static str {
+        self.state.name()
+    }
+
+    fn close(&mut self) {
+        let state = std::mem::replace(self.state, ClientState::Closed { summary: None });
+        *self.state = state.close();
+    }
+
+    fn step(&mut self, cx: &mut Context<'_, P>, incoming: Incoming) -> Result<(), Error> {
+        let state = std::mem::replace(self.state, ClientState::Closed { summary: None });
+        *self.state = state.handle(self.config, cx, incoming)?;
+        Ok(())
+    }
+}
+
+impl<P: Provider> Common<P> {
+    /// Feeds every complete message from the peer to `machine`: alerts and application
+    /// data are handled here, handshake messages and ChangeCipherSpec by the state
+    /// machine.
+    fn drive(&mut self, now: UnixTime, machine: &mut impl Machine<P>) -> Result<(), Error> {
+        while let Some(incoming) = self.records.next(&self.provider)? {
+            match incoming {
+                Incoming::Alert(alert) => {
+                    if self.handle_alert(alert)? {
+                        machine.close();
+                        return Ok(());
+                    }
+                }
+                Incoming::ApplicationData(data) => match machine.phase() {
+                    Phase::AppData => self.received.extend_from_slice(&data),
+                    _ => return Err(Error::unexpected(machine.name(), "ApplicationData")),
+                },
+                incoming => {
+                    machine.step(&mut self.context(now), incoming.clone())?;
+                    let in_traffic = machine.phase() == Phase::AppData;
+                    self.note_flights(&incoming, in_traffic);
+                    if in_traffic {
+                        self.flush_pending()?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The methods both connections expose, written once.
 macro_rules! connection_io {
     () => {
@@ -245,33 +345,13 @@ impl<P: Provider> ServerConnection<P> {
     }
 
     fn process(&mut self, now: UnixTime, cache: &mut dyn SessionCache) -> Result<(), Error> {
-        while let Some(incoming) = self.common.records.next(&self.common.provider)? {
-            match incoming {
-                Incoming::Alert(alert) => {
-                    if self.common.handle_alert(alert)? {
-                        self.close_state();
-                        return Ok(());
-                    }
-                }
-                Incoming::ApplicationData(data) => match self.state {
-                    ServerState::Traffic { .. } => self.common.received.extend_from_slice(&data),
-                    _ => return Err(Error::unexpected(self.state.name(), "ApplicationData")),
-                },
-                incoming => {
-                    let state =
-                        std::mem::replace(&mut self.state, ServerState::Closed { summary: None });
-                    let mut cx = self.common.context(now);
-                    self.state = state.handle(&self.config, &mut cx, cache, incoming.clone())?;
-                    self.session = self.state.session_id().or(self.session);
-                    let in_traffic = self.phase() == Phase::AppData;
-                    self.common.note_flights(&incoming, in_traffic);
-                    if in_traffic {
-                        self.common.flush_pending()?;
-                    }
-                }
-            }
-        }
-        Ok(())
+        let mut machine = ServerMachine {
+            config: &self.config,
+            state: &mut self.state,
+            cache,
+            session: &mut self.session,
+        };
+        self.common.drive(now, &mut machine)
     }
 
     /// The coarse phase of the spec's table.
@@ -361,32 +441,8 @@ impl<P: Provider> ClientConnection<P> {
     }
 
     fn process(&mut self, now: UnixTime) -> Result<(), Error> {
-        while let Some(incoming) = self.common.records.next(&self.common.provider)? {
-            match incoming {
-                Incoming::Alert(alert) => {
-                    if self.common.handle_alert(alert)? {
-                        self.close_state();
-                        return Ok(());
-                    }
-                }
-                Incoming::ApplicationData(data) => match self.state {
-                    ClientState::Traffic { .. } => self.common.received.extend_from_slice(&data),
-                    _ => return Err(Error::unexpected(self.state.name(), "ApplicationData")),
-                },
-                incoming => {
-                    let state =
-                        std::mem::replace(&mut self.state, ClientState::Closed { summary: None });
-                    let mut cx = self.common.context(now);
-                    self.state = state.handle(&self.config, &mut cx, incoming.clone())?;
-                    let in_traffic = self.phase() == Phase::AppData;
-                    self.common.note_flights(&incoming, in_traffic);
-                    if in_traffic {
-                        self.common.flush_pending()?;
-                    }
-                }
-            }
-        }
-        Ok(())
+        let mut machine = ClientMachine { config: &self.config, state: &mut self.state };
+        self.common.drive(now, &mut machine)
     }
 
     /// The coarse phase.
