@@ -441,7 +441,10 @@ impl<P: Provider> ClientConnection<P> {
     }
 
     fn process(&mut self, now: UnixTime) -> Result<(), Error> {
-        let mut machine = ClientMachine { config: &self.config, state: &mut self.state };
+        let mut machine = ClientMachine {
+            config: &self.config,
+            state: &mut self.state,
+        };
         self.common.drive(now, &mut machine)
     }
 
