@@ -708,16 +708,8 @@ impl Model for Tls12Model {
         Some(state)
     }
 
-    fn format_action(&self, action: &Action) -> String {
-        format!("{action:?}")
-    }
-
     fn properties(&self) -> Vec<Property<Self>> {
         properties(&self.cfg)
-    }
-
-    fn within_boundary(&self, _state: &State) -> bool {
-        true
     }
 }
 
