@@ -32,9 +32,30 @@ impl OpaqueRecord {
 /// Buffers received bytes and hands out whole records. It never holds more than one
 /// partial record beyond what the caller has not popped yet, and a broken header is
 /// reported as soon as its five bytes are in, before its body arrives.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// Popped records are not cut from the front of the buffer one by one (that moves the
+/// rest of a large read once per record); a read offset advances instead, and the
+/// buffer is compacted when it is all consumed or on the next push.
+#[derive(Clone, Debug, Default)]
 pub struct Deframer {
     buf: Vec<u8>,
+    /// Where the unread bytes start.
+    start: usize,
+}
+
+/// Two deframers are equal when they hold the same unread bytes, wherever those sit.
+impl PartialEq for Deframer {
+    fn eq(&self, other: &Self) -> bool {
+        self.unread() == other.unread()
+    }
+}
+
+impl Eq for Deframer {}
+
+impl std::hash::Hash for Deframer {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.unread().hash(state);
+    }
 }
 
 impl Deframer {
@@ -48,21 +69,29 @@ impl Deframer {
 
     /// Takes received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(bytes);
     }
 
     /// Bytes received and not yet handed out as a record.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
+    }
+
+    fn unread(&self) -> &[u8] {
+        &self.buf[self.start..]
     }
 
     /// The next whole record, `Ok(None)` if more bytes are needed, or the fatal error
     /// the stream has.
     pub fn pop(&mut self) -> Result<Option<OpaqueRecord>, RecordError> {
-        if self.buf.len() < RecordHeader::LEN {
+        if self.buffered() < RecordHeader::LEN {
             return Ok(None);
         }
-        let mut r = Reader::new(&self.buf);
+        let mut r = Reader::new(self.unread());
         let header = RecordHeader::read(&mut r).map_err(RecordError::Header)?;
         // Heartbeat (RFC 6520) is not negotiated by this crate, so it is as unknown.
         if let ContentType::Unknown(_) | ContentType::Heartbeat = header.typ {
@@ -82,7 +111,11 @@ impl Deframer {
             version: header.version,
             payload: payload.to_vec(),
         };
-        self.buf.drain(..RecordHeader::LEN + header.len as usize);
+        self.start += RecordHeader::LEN + header.len as usize;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
         Ok(Some(record))
     }
 }
@@ -151,6 +184,20 @@ mod tests {
             d.push(header);
             assert_eq!(d.pop().map_err(|e| e.alert()), Err(*alert), "{name}");
         }
+    }
+
+    #[test]
+    fn deframers_compare_by_their_unread_bytes() {
+        let (mut a, mut b) = (Deframer::new(), Deframer::new());
+        a.push(&[23, 3, 3, 0, 1, 9, 23, 3]);
+        assert!(a.pop().unwrap().is_some());
+        b.push(&[23, 3]);
+        assert_eq!(a, b);
+        assert_eq!(a.buffered(), 2);
+        // The offset is folded away on the next push; nothing is lost.
+        a.push(&[3, 0, 1, 7]);
+        assert_eq!(a.pop().unwrap().map(|r| r.payload), Some(vec![7]));
+        assert_eq!(a.buffered(), 0);
     }
 
     #[test]
