@@ -276,6 +276,23 @@ pub trait Provider: StateValue {
         in_out: &mut Vec<u8>,
     ) -> Result<(), CryptoError>;
 
+    /// Encrypts `buf[from..]` in place and appends the tag: the record layer seals
+    /// straight into its output buffer. The default goes through [`Provider::seal`] on a
+    /// copy; providers that can seal a slice in place override it.
+    fn seal_tail(
+        &self,
+        key: &Self::AeadKey,
+        nonce: [u8; 12],
+        aad: &[u8],
+        buf: &mut Vec<u8>,
+        from: usize,
+    ) -> Result<(), CryptoError> {
+        let mut body = buf.split_off(from);
+        self.seal(key, nonce, aad, &mut body)?;
+        buf.extend_from_slice(&body);
+        Ok(())
+    }
+
     /// Decrypts `in_out` (ciphertext and tag) in place; returns the plaintext length.
     fn open(
         &self,

@@ -688,6 +688,27 @@ impl Provider for RingProvider {
             .map_err(|_| CryptoError::Internal)
     }
 
+    fn seal_tail(
+        &self,
+        key: &Self::AeadKey,
+        nonce: [u8; 12],
+        aad: &[u8],
+        buf: &mut Vec<u8>,
+        from: usize,
+    ) -> Result<(), CryptoError> {
+        let body = buf.get_mut(from..).ok_or(CryptoError::Internal)?;
+        let tag = key
+            .key
+            .seal_in_place_separate_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(aad),
+                body,
+            )
+            .map_err(|_| CryptoError::Internal)?;
+        buf.extend_from_slice(tag.as_ref());
+        Ok(())
+    }
+
     fn open(
         &self,
         key: &Self::AeadKey,

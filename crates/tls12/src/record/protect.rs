@@ -91,16 +91,11 @@ impl<P: Provider> RecordCipher<P> {
         }
         .encode(out);
         out.extend_from_slice(&explicit[..self.explicit_len]);
-        // Encrypt in a scratch vector and splice it in: the provider seals a whole Vec.
-        let mut body = Vec::with_capacity(plaintext.len() + AeadAlgorithm::TAG_LEN);
-        body.extend_from_slice(plaintext);
-        provider.seal(
-            &self.key,
-            self.nonce(explicit),
-            &Self::aad(seq, typ, plaintext.len()),
-            &mut body,
-        )?;
-        out.extend_from_slice(&body);
+        out.reserve(plaintext.len() + AeadAlgorithm::TAG_LEN);
+        let from = out.len();
+        out.extend_from_slice(plaintext);
+        let aad = Self::aad(seq, typ, plaintext.len());
+        provider.seal_tail(&self.key, self.nonce(explicit), &aad, out, from)?;
         Ok(())
     }
 
