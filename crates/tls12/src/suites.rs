@@ -54,10 +54,7 @@ impl Suite {
     /// The part of the nonce that comes from the key block: 4 bytes of salt for AES-GCM
     /// (RFC 5288 §3), the whole 12-byte IV for ChaCha20-Poly1305 (RFC 7905 §2).
     pub fn fixed_iv_len(&self) -> usize {
-        match self.aead {
-            AeadAlgorithm::Aes128Gcm | AeadAlgorithm::Aes256Gcm => 4,
-            AeadAlgorithm::ChaCha20Poly1305 => 12,
-        }
+        crate::keys::fixed_iv_len(self.aead)
     }
 
     /// The nonce bytes each record carries in the clear: 8 for AES-GCM, none for
