@@ -9,8 +9,8 @@
 use crate::crypto::{Provider, Secret, UnixTime};
 use crate::error::Error;
 use crate::handshake::{
-    finished, master_secret, message_name, read_finished, record_ciphers, signed_params, Context,
-    Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
+    finished, install_pending_ciphers, master_secret, message_name, read_finished, signed_params,
+    Context, Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
 };
 use crate::msgs::enums::{
     AlertDescription, ClientCertificateType, Compression, ECPointFormat, NamedGroup,
@@ -440,16 +440,8 @@ impl ClientState {
                 hs.transcript.add(raw);
                 let resumed = group.is_none();
                 if resumed {
-                    let (client_write, _) = record_ciphers(
-                        cx.provider,
-                        &hs.suite,
-                        &master,
-                        &hs.client_random,
-                        &hs.server_random,
-                    )?;
                     let finished = finished(cx.provider, &hs.suite, &master, true, &hs.transcript);
-                    cx.records
-                        .send_change_cipher_spec(cx.provider, client_write)?;
+                    cx.records.send_change_cipher_spec(cx.provider)?;
                     cx.send(&mut hs.transcript, finished);
                     cx.records.flush(cx.provider)?;
                 }
@@ -590,14 +582,14 @@ fn resume<P: Provider>(
     }
     hs.server_name = session.server_name.clone();
     let master = session.master_secret.clone();
-    let (_, server_write) = record_ciphers(
-        cx.provider,
+    install_pending_ciphers(
+        cx,
         &hs.suite,
         &master,
         &hs.client_random,
         &hs.server_random,
+        true,
     )?;
-    cx.records.set_pending_read(server_write);
     Ok(ClientState::ExpectChangeCipherSpec {
         hs,
         master,
@@ -707,17 +699,16 @@ fn send_client_flight<P: Provider>(
         }
         None => None,
     };
-    let (client_write, server_write) = record_ciphers(
-        cx.provider,
+    install_pending_ciphers(
+        cx,
         &hs.suite,
         &master,
         &hs.client_random,
         &hs.server_random,
+        true,
     )?;
-    cx.records.set_pending_read(server_write);
     let finished = finished(cx.provider, &hs.suite, &master, true, &hs.transcript);
-    cx.records
-        .send_change_cipher_spec(cx.provider, client_write)?;
+    cx.records.send_change_cipher_spec(cx.provider)?;
     cx.send(&mut hs.transcript, finished);
     cx.records.flush(cx.provider)?;
     Ok(ClientState::ExpectChangeCipherSpec {

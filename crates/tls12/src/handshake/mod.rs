@@ -210,15 +210,17 @@ pub(crate) fn master_secret<P: Provider>(
     }
 }
 
-/// The record ciphers of both directions, from the key block (RFC 5246 §6.3):
-/// `(client_write, server_write)`.
-pub(crate) fn record_ciphers<P: Provider>(
-    provider: &P,
+/// Derives the key block once (RFC 5246 §6.3) and installs both directions as the
+/// record layer's pending states, oriented for the client or the server.
+pub(crate) fn install_pending_ciphers<P: Provider>(
+    cx: &mut Context<'_, P>,
     suite: &Suite,
     master: &Secret,
     client_random: &Random,
     server_random: &Random,
-) -> Result<(RecordCipher<P>, RecordCipher<P>), Error> {
+    we_are_client: bool,
+) -> Result<(), Error> {
+    let provider: &P = cx.provider;
     let block = keys::key_block(
         provider,
         suite.hash,
@@ -240,7 +242,11 @@ pub(crate) fn record_ciphers<P: Provider>(
         block.server_write_key.expose(),
         block.server_write_iv.expose(),
     )?;
-    Ok((client, server))
+    match we_are_client {
+        true => cx.records.set_pending(server, client),
+        false => cx.records.set_pending(client, server),
+    }
+    Ok(())
 }
 
 /// The Finished message one side sends over the transcript so far (RFC 5246 §7.4.9).

@@ -7,7 +7,7 @@
 use crate::crypto::{Provider, Secret};
 use crate::error::Error;
 use crate::handshake::{
-    finished, master_secret, message_name, read_finished, record_ciphers, signed_params,
+    finished, install_pending_ciphers, master_secret, message_name, read_finished, signed_params,
     ClientAuth, Context, Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
 };
 use crate::msgs::enums::{
@@ -329,14 +329,14 @@ impl<P: Provider> ServerState<P> {
                     &hs.client_random,
                     &hs.server_random,
                 );
-                let (client_write, _) = record_ciphers(
-                    cx.provider,
+                install_pending_ciphers(
+                    cx,
                     &hs.suite,
                     &master,
                     &hs.client_random,
                     &hs.server_random,
+                    false,
                 )?;
-                cx.records.set_pending_read(client_write);
                 match client_chain.is_empty() {
                     true => Ok(Self::ExpectChangeCipherSpec {
                         hs,
@@ -611,17 +611,16 @@ fn resume<P: Provider>(
     let extensions = server_hello_extensions(offer, hs.extended_master_secret, false);
     send_server_hello(cx, &mut hs, extensions);
     let master = session.master_secret.clone();
-    let (client_write, server_write) = record_ciphers(
-        cx.provider,
+    install_pending_ciphers(
+        cx,
         &hs.suite,
         &master,
         &hs.client_random,
         &hs.server_random,
+        false,
     )?;
-    cx.records.set_pending_read(client_write);
     let finished = finished(cx.provider, &hs.suite, &master, false, &hs.transcript);
-    cx.records
-        .send_change_cipher_spec(cx.provider, server_write)?;
+    cx.records.send_change_cipher_spec(cx.provider)?;
     cx.send(&mut hs.transcript, finished);
     cx.records.flush(cx.provider)?;
     Ok(ServerState::ExpectChangeCipherSpec {
@@ -836,22 +835,15 @@ fn read_certificate_verify<P: Provider>(
     Ok(())
 }
 
-/// The server's ChangeCipherSpec and Finished of a full handshake.
+/// The server's ChangeCipherSpec and Finished of a full handshake, under the write keys
+/// installed at ClientKeyExchange.
 fn send_finished<P: Provider>(
     cx: &mut Context<'_, P>,
     hs: &mut ServerHandshake,
     master: &Secret,
 ) -> Result<(), Error> {
-    let (_, server_write) = record_ciphers(
-        cx.provider,
-        &hs.suite,
-        master,
-        &hs.client_random,
-        &hs.server_random,
-    )?;
     let finished = finished(cx.provider, &hs.suite, master, false, &hs.transcript);
-    cx.records
-        .send_change_cipher_spec(cx.provider, server_write)?;
+    cx.records.send_change_cipher_spec(cx.provider)?;
     cx.send(&mut hs.transcript, finished);
     cx.records.flush(cx.provider)
 }

@@ -31,6 +31,8 @@ pub struct RecordLayer<P: Provider> {
     joiner: HandshakeJoiner,
     read: Option<RecordCipher<P>>,
     pending_read: Option<RecordCipher<P>>,
+    /// The write keys our next ChangeCipherSpec switches to.
+    pending_write: Option<RecordCipher<P>>,
     write: Option<RecordCipher<P>>,
     /// Handshake bytes of the flight being built, sent as records at the next flush.
     flight: Vec<u8>,
@@ -46,6 +48,7 @@ impl<P: Provider> Default for RecordLayer<P> {
             joiner: HandshakeJoiner::new(),
             read: None,
             pending_read: None,
+            pending_write: None,
             write: None,
             flight: Vec::new(),
             out: Vec::new(),
@@ -112,9 +115,11 @@ impl<P: Provider> RecordLayer<P> {
         }
     }
 
-    /// Keys the read direction for the epoch after the peer's ChangeCipherSpec.
-    pub fn set_pending_read(&mut self, cipher: RecordCipher<P>) {
-        self.pending_read = Some(cipher);
+    /// Keys the next epoch, the pending states of RFC 5246 §6.1: `read` takes over at
+    /// the peer's ChangeCipherSpec, `write` at ours.
+    pub fn set_pending(&mut self, read: RecordCipher<P>, write: RecordCipher<P>) {
+        self.pending_read = Some(read);
+        self.pending_write = Some(write);
     }
 
     /// Switches the read epoch on an expected ChangeCipherSpec.
@@ -159,12 +164,14 @@ impl<P: Provider> RecordLayer<P> {
     }
 
     /// Flushes the flight, sends ChangeCipherSpec, and protects everything after it with
-    /// `cipher` (RFC 5246 §7.1).
-    pub fn send_change_cipher_spec(
-        &mut self,
-        provider: &P,
-        cipher: RecordCipher<P>,
-    ) -> Result<(), Error> {
+    /// the pending write keys (RFC 5246 §7.1).
+    pub fn send_change_cipher_spec(&mut self, provider: &P) -> Result<(), Error> {
+        let cipher = self.pending_write.take().ok_or_else(|| {
+            Error::misbehaved(
+                AlertDescription::InternalError,
+                "ChangeCipherSpec before keys",
+            )
+        })?;
         self.flush(provider)?;
         self.send(
             provider,
