@@ -355,12 +355,16 @@ pub fn handshake_messages(
 pub fn our_transcript(provider: &RingProvider, suite: &Suite, messages: &[Vec<u8>]) {
     let (through_cke, finished) = messages.split_at(messages.len() - 2);
     let mut transcript = Transcript::default();
-    for msg in through_cke {
-        transcript.add(msg);
+    let (client_hello, rest) = through_cke.split_first().expect("a ClientHello");
+    transcript.add(provider, client_hello);
+    // As a server without client authentication: the suite is known after ClientHello.
+    transcript.start_hash(provider, suite, false);
+    for msg in rest {
+        transcript.add(provider, msg);
     }
     black_box(transcript.hash(provider, suite));
     black_box(transcript.hash(provider, suite));
-    transcript.add(&finished[0]);
+    transcript.add(provider, &finished[0]);
     black_box(transcript.hash(provider, suite));
 }
 

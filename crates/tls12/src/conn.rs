@@ -192,7 +192,7 @@ impl<P: Provider> Machine<P> for ServerMachine<'_, P> {
 /// The client's state machine with what it borrows for one input.
 struct ClientMachine<'a, P: Provider> {
     config: &'a ClientConfig<P>,
-    state: &'a mut ClientState,
+    state: &'a mut ClientState<P>,
 }
 
 impl<P: Provider> Machine<P> for ClientMachine<'_, P> {
@@ -386,7 +386,7 @@ impl<P: Provider> ServerConnection<P> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientConnection<P: Provider> {
     config: Arc<ClientConfig<P>>,
-    state: ClientState,
+    state: ClientState<P>,
     common: Common<P>,
     started: UnixTime,
 }

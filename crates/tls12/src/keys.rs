@@ -2,8 +2,9 @@
 //! or extended master secret (RFC 7627 §4), the key block (RFC 5246 §6.3) and the
 //! Finished `verify_data` (RFC 5246 §7.4.9).
 //!
-//! Everything is generic over the [`Provider`] and uses only its `hmac`, so the symbolic
-//! provider of the model runs the very same schedule as the ring provider.
+//! Everything is generic over the [`Provider`] and uses only its `prf` (by default built
+//! on its `hmac`), so the symbolic provider of the model runs the very same schedule as
+//! the ring provider.
 
 use zeroize::Zeroizing;
 
@@ -39,7 +40,8 @@ const SERVER_FINISHED_LABEL: &[u8] = b"server finished";
 /// ```
 ///
 /// The seed is passed in parts so that callers never build `client_random +
-/// server_random` and the like in a temporary buffer.
+/// server_random` and the like in a temporary buffer. The work is the provider's
+/// ([`Provider::prf`]), so that ring keys HMAC once per call.
 ///
 /// # Panics
 /// If the provider's HMAC is shorter than `alg.output_len()`: a provider bug, never peer
@@ -52,18 +54,31 @@ pub fn prf<P: Provider>(
     seed: &[&[u8]],
     out: &mut [u8],
 ) {
-    // label + seed, as parts: A(0), and the tail of every output block's input.
-    let mut label_seed: Vec<&[u8]> = Vec::with_capacity(seed.len() + 1);
-    label_seed.push(label);
-    label_seed.extend_from_slice(seed);
+    provider.prf(alg, secret, label, seed, out);
+}
 
-    let mut a = provider.hmac(alg, secret, &label_seed);
+/// The PRF over [`Provider::hmac`], one HMAC call per A(i) and per block: what
+/// [`Provider::prf`] does unless a provider overrides it. `label + seed` is copied once
+/// per call, so the blocks need no allocation.
+pub fn prf_over_hmac<P: Provider>(
+    provider: &P,
+    alg: HashAlgorithm,
+    secret: &[u8],
+    label: &[u8],
+    seed: &[&[u8]],
+    out: &mut [u8],
+) {
+    // label + seed: A(0), and the tail of every output block's input.
+    let seed_len: usize = seed.iter().map(|part| part.len()).sum();
+    let mut label_seed = Vec::with_capacity(label.len() + seed_len);
+    label_seed.extend_from_slice(label);
+    for part in seed {
+        label_seed.extend_from_slice(part);
+    }
+    let mut a = provider.hmac(alg, secret, &[&label_seed]);
     let mut chunks = out.chunks_mut(alg.output_len()).peekable();
     while let Some(chunk) = chunks.next() {
-        let mut parts: Vec<&[u8]> = Vec::with_capacity(label_seed.len() + 1);
-        parts.push(a.as_ref());
-        parts.extend_from_slice(&label_seed);
-        let block = provider.hmac(alg, secret, &parts);
+        let block = provider.hmac(alg, secret, &[a.as_ref(), &label_seed]);
         chunk.copy_from_slice(&block.as_ref()[..chunk.len()]);
         // A(i+1) is needed only if another block follows.
         if chunks.peek().is_some() {
@@ -275,8 +290,22 @@ mod tests {
     const MS384: &str = "f1833cbe385cd1d77da7e185a0279d6471c067901abaa5feb17860e7afa8a334\
                          250190a51fc6cf664b42afbd9cb61f83";
 
+    /// Both PRF paths: the ring provider's override and the default over `hmac`.
+    const PRFS: [(&str, PrfFn); 2] = [
+        ("ring override", prf::<RingProvider>),
+        ("default over hmac", prf_over_hmac::<RingProvider>),
+    ];
+
+    type PrfFn = fn(&RingProvider, HashAlgorithm, &[u8], &[u8], &[&[u8]], &mut [u8]);
+
     #[test]
     fn prf_sha256_published_vector() {
+        for (name, prf) in PRFS {
+            prf_sha256_published_vector_with(name, prf);
+        }
+    }
+
+    fn prf_sha256_published_vector_with(name: &str, prf: PrfFn) {
         let mut out = [0; 100];
         prf(
             &RingProvider::new(),
@@ -292,11 +321,17 @@ mod tests {
              4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701\
              87347b66",
         );
-        assert_eq!(out.to_vec(), want);
+        assert_eq!(out.to_vec(), want, "{name}");
     }
 
     #[test]
     fn prf_sha384_published_vector() {
+        for (name, prf) in PRFS {
+            prf_sha384_published_vector_with(name, prf);
+        }
+    }
+
+    fn prf_sha384_published_vector_with(name: &str, prf: PrfFn) {
         let mut out = [0; 148];
         prf(
             &RingProvider::new(),
@@ -313,12 +348,18 @@ mod tests {
              9b5bf8cd4d90fa0d31e2dec479e4f1a26066f2eea9a69236a3e52655c9e9aee6\
              91c8f3a26854308d5eaa3be85e0990703d73e56f",
         );
-        assert_eq!(out.to_vec(), want);
+        assert_eq!(out.to_vec(), want, "{name}");
     }
 
     /// SHA-512, 150 bytes: two full blocks and a partial third.
     #[test]
     fn prf_sha512_openssl_vector() {
+        for (name, prf) in PRFS {
+            prf_sha512_openssl_vector_with(name, prf);
+        }
+    }
+
+    fn prf_sha512_openssl_vector_with(name: &str, prf: PrfFn) {
         let mut out = [0; 150];
         prf(
             &RingProvider::new(),
@@ -335,7 +376,7 @@ mod tests {
              285306e9c3ff232bd5bb5f24561e5a5f19fe1fcbca3c6a7e8d802c5983ce2454\
              90d64a74f77888e9f8afa3dc6dd583cd18f0a9d92958",
         );
-        assert_eq!(out.to_vec(), want);
+        assert_eq!(out.to_vec(), want, "{name}");
     }
 
     #[test]
@@ -499,6 +540,10 @@ mod tests {
             let mut parts = vec![0u8; len];
             prf(&p, HashAlgorithm::Sha256, &secret, b"label", &[a, b], &mut parts);
             proptest::prop_assert_eq!(&parts[..], &whole[..len]);
+            // The ring override and the default over `hmac` agree.
+            let mut default = [0u8; 200];
+            prf_over_hmac(&p, HashAlgorithm::Sha256, &secret, b"label", &[a, b], &mut default);
+            proptest::prop_assert_eq!(&default[..], &whole[..]);
         }
     }
 }

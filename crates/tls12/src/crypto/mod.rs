@@ -205,6 +205,9 @@ pub trait Provider: StateValue {
     type Roots: StateValue;
     /// An expanded AEAD key of the record layer.
     type AeadKey: StateValue;
+    /// A running hash of the handshake transcript: what it has absorbed can be hashed at
+    /// any point while it goes on absorbing.
+    type TranscriptHash: StateValue;
 
     /// Fills `out` with random bytes (randoms, session IDs).
     fn fill_random(&mut self, out: &mut [u8]) -> Result<(), CryptoError>;
@@ -226,8 +229,32 @@ pub trait Provider: StateValue {
     /// The hash of `data`.
     fn hash(&self, alg: HashAlgorithm, data: &[u8]) -> Digest;
 
+    /// Starts a running hash under `alg`.
+    fn transcript_start(&self, alg: HashAlgorithm) -> Self::TranscriptHash;
+
+    /// Absorbs `data` into `hash`.
+    fn transcript_update(&self, hash: &mut Self::TranscriptHash, data: &[u8]);
+
+    /// The hash of everything `hash` has absorbed so far; `hash` itself goes on.
+    fn transcript_digest(&self, hash: &Self::TranscriptHash) -> Digest;
+
     /// HMAC over the concatenation of `data`, keyed with `key`.
     fn hmac(&self, alg: HashAlgorithm, key: &[u8], data: &[&[u8]]) -> Digest;
+
+    /// The TLS 1.2 PRF (RFC 5246 §5): `P_hash(secret, label + seed)` truncated to
+    /// `out.len()`, where `seed` is the concatenation of its parts. [`crate::keys::prf`]
+    /// documents the construction.
+    ///
+    /// The default runs it over [`Provider::hmac`] ([`crate::keys::prf_over_hmac`]);
+    /// a provider whose HMAC key setup costs something (ring's hashes the key into two
+    /// digest states) overrides it to key HMAC once per call rather than once per block.
+    ///
+    /// # Panics
+    /// If the provider's HMAC is shorter than `alg.output_len()`: a provider bug, never
+    /// peer input.
+    fn prf(&self, alg: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
+        crate::keys::prf_over_hmac(self, alg, secret, label, seed, out);
+    }
 
     /// The schemes `key` can sign with, most preferred first.
     fn signing_schemes(&self, key: &Self::SigningKey) -> Vec<SignatureScheme>;

@@ -444,6 +444,45 @@ impl fmt::Debug for RingAeadKey {
     }
 }
 
+/// A running transcript hash: one ring digest context, cloned whenever a hash of the
+/// transcript so far is needed (RFC 5246 §7.4.9, RFC 7627 §3).
+///
+/// ring's context cannot be compared, so equality and hashing go by the algorithm and
+/// the digest of what it has absorbed: two transcripts are equal when their hashes are.
+#[derive(Clone)]
+pub struct RingTranscriptHash(digest::Context);
+
+impl RingTranscriptHash {
+    /// The digest of everything absorbed so far.
+    fn current(&self) -> digest::Digest {
+        self.0.clone().finish()
+    }
+}
+
+impl PartialEq for RingTranscriptHash {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.algorithm() == other.0.algorithm()
+            && self.current().as_ref() == other.current().as_ref()
+    }
+}
+
+impl Eq for RingTranscriptHash {}
+
+impl Hash for RingTranscriptHash {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Consistent with `eq`: equal digests under one algorithm hash alike.
+        self.current().as_ref().hash(state);
+    }
+}
+
+impl fmt::Debug for RingTranscriptHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RingTranscriptHash")
+            .field(self.0.algorithm())
+            .finish()
+    }
+}
+
 /// The ring digest of a hash algorithm.
 fn digest_algorithm(alg: HashAlgorithm) -> &'static digest::Algorithm {
     match alg {
@@ -476,6 +515,7 @@ impl Provider for RingProvider {
     type SigningKey = RingSigningKey;
     type Roots = RingRoots;
     type AeadKey = RingAeadKey;
+    type TranscriptHash = RingTranscriptHash;
 
     fn fill_random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
         self.rng.fill(out).map_err(|_| CryptoError::Internal)
@@ -534,6 +574,18 @@ impl Provider for RingProvider {
         Digest::new(digest::digest(digest_algorithm(alg), data).as_ref())
     }
 
+    fn transcript_start(&self, alg: HashAlgorithm) -> Self::TranscriptHash {
+        RingTranscriptHash(digest::Context::new(digest_algorithm(alg)))
+    }
+
+    fn transcript_update(&self, hash: &mut Self::TranscriptHash, data: &[u8]) {
+        hash.0.update(data);
+    }
+
+    fn transcript_digest(&self, hash: &Self::TranscriptHash) -> Digest {
+        Digest::new(hash.current().as_ref())
+    }
+
     fn hmac(&self, alg: HashAlgorithm, key: &[u8], data: &[&[u8]]) -> Digest {
         let key = hmac::Key::new(hmac_algorithm(alg), key);
         let mut ctx = hmac::Context::with_key(&key);
@@ -541,6 +593,33 @@ impl Provider for RingProvider {
             ctx.update(part);
         }
         Digest::new(ctx.sign().as_ref())
+    }
+
+    fn prf(&self, alg: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
+        // One key for every block: keying hashes the secret into the inner and outer
+        // states, which each block's context then starts from (RFC 2104 §2). Nothing
+        // is allocated: the A(i) and the blocks are ring tags on the stack.
+        let key = hmac::Key::new(hmac_algorithm(alg), secret);
+        let label_seed = |ctx: &mut hmac::Context| {
+            ctx.update(label);
+            for part in seed {
+                ctx.update(part);
+            }
+        };
+        let mut ctx = hmac::Context::with_key(&key);
+        label_seed(&mut ctx);
+        let mut a = ctx.sign();
+        let mut chunks = out.chunks_mut(alg.output_len()).peekable();
+        while let Some(chunk) = chunks.next() {
+            let mut ctx = hmac::Context::with_key(&key);
+            ctx.update(a.as_ref());
+            label_seed(&mut ctx);
+            chunk.copy_from_slice(&ctx.sign().as_ref()[..chunk.len()]);
+            // A(i+1) is needed only if another block follows.
+            if chunks.peek().is_some() {
+                a = hmac::sign(&key, a.as_ref());
+            }
+        }
     }
 
     fn signing_schemes(&self, key: &Self::SigningKey) -> Vec<SignatureScheme> {

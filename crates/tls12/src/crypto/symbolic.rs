@@ -640,6 +640,19 @@ impl SymbolicRoots {
 }
 
 // ---------------------------------------------------------------------------------------
+// Transcript hash.
+// ---------------------------------------------------------------------------------------
+
+/// A running transcript hash that keeps the bytes it absorbed and hashes them whole on
+/// demand: equal exactly when the transcripts are, so that the model tells states apart
+/// by their transcripts just as it did before the running hash existed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SymbolicTranscriptHash {
+    alg: HashAlgorithm,
+    bytes: Vec<u8>,
+}
+
+// ---------------------------------------------------------------------------------------
 // AEAD.
 // ---------------------------------------------------------------------------------------
 
@@ -742,6 +755,7 @@ impl Provider for SymbolicProvider {
     type SigningKey = SymbolicSigningKey;
     type Roots = SymbolicRoots;
     type AeadKey = SymbolicAeadKey;
+    type TranscriptHash = SymbolicTranscriptHash;
 
     fn fill_random(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
         // The first 16 bytes are the draw itself (unique, see `draw`), the rest a stream
@@ -791,6 +805,21 @@ impl Provider for SymbolicProvider {
             .bytes(data)
             .finish(out);
         Digest::new(out)
+    }
+
+    fn transcript_start(&self, alg: HashAlgorithm) -> Self::TranscriptHash {
+        SymbolicTranscriptHash {
+            alg,
+            bytes: Vec::new(),
+        }
+    }
+
+    fn transcript_update(&self, hash: &mut Self::TranscriptHash, data: &[u8]) {
+        hash.bytes.extend_from_slice(data);
+    }
+
+    fn transcript_digest(&self, hash: &Self::TranscriptHash) -> Digest {
+        self.hash(hash.alg, &hash.bytes)
     }
 
     fn hmac(&self, alg: HashAlgorithm, key: &[u8], data: &[&[u8]]) -> Digest {

@@ -6,7 +6,7 @@
 //! `expect_change_cipher_spec` → `expect_finished` → (sends ChangeCipherSpec, Finished)
 //! `traffic`.
 
-use crate::crypto::{Provider, Secret, UnixTime};
+use crate::crypto::{CryptoError, Provider, Secret, UnixTime};
 use crate::error::Error;
 use crate::handshake::{
     finished, install_pending_ciphers, master_secret, message_name, read_finished, signed_params,
@@ -72,7 +72,7 @@ impl<P: Provider> ClientConfig<P> {
 
 /// The negotiated parameters and transcript of a client handshake after ServerHello.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ClientHandshake {
+pub struct ClientHandshake<P: Provider> {
     suite: Suite,
     client_random: Random,
     server_random: Random,
@@ -80,7 +80,7 @@ pub struct ClientHandshake {
     extended_master_secret: bool,
     secure_renegotiation: bool,
     server_name: Option<String>,
-    transcript: Transcript,
+    transcript: Transcript<P>,
 }
 
 /// What the server has shown of itself in a full handshake.
@@ -94,13 +94,13 @@ pub struct ServerAuth {
 
 /// The client's states, each named after what it expects next.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ClientState {
+pub enum ClientState<P: Provider> {
     /// ClientHello sent: waiting for ServerHello.
     ExpectServerHello {
         /// `ClientHello.random`.
         client_random: Random,
         /// The ClientHello's bytes.
-        transcript: Transcript,
+        transcript: Transcript<P>,
         /// The name we asked for.
         server_name: Option<String>,
         /// The session we offered.
@@ -111,26 +111,26 @@ pub enum ClientState {
     /// Full handshake: waiting for the server's Certificate.
     ExpectCertificate {
         /// The handshake so far.
-        hs: Box<ClientHandshake>,
+        hs: Box<ClientHandshake<P>>,
     },
     /// Waiting for ServerKeyExchange.
     ExpectServerKeyExchange {
         /// The handshake so far.
-        hs: Box<ClientHandshake>,
+        hs: Box<ClientHandshake<P>>,
         /// The server's verified chain.
         chain: Vec<CertificateDer>,
     },
     /// Waiting for CertificateRequest or ServerHelloDone.
     ExpectCertificateRequestOrDone {
         /// The handshake so far.
-        hs: Box<ClientHandshake>,
+        hs: Box<ClientHandshake<P>>,
         /// The server's verified chain and key share.
         server: Box<ServerAuth>,
     },
     /// CertificateRequest received: waiting for ServerHelloDone.
     ExpectServerHelloDone {
         /// The handshake so far.
-        hs: Box<ClientHandshake>,
+        hs: Box<ClientHandshake<P>>,
         /// The server's verified chain and key share.
         server: Box<ServerAuth>,
         /// What the server asked for.
@@ -139,7 +139,7 @@ pub enum ClientState {
     /// Waiting for the server's ChangeCipherSpec.
     ExpectChangeCipherSpec {
         /// The handshake so far.
-        hs: Box<ClientHandshake>,
+        hs: Box<ClientHandshake<P>>,
         /// The master secret.
         master: Secret,
         /// The server's end-entity certificate.
@@ -152,7 +152,7 @@ pub enum ClientState {
     /// Waiting for the server's Finished, under the new keys.
     ExpectFinished {
         /// The handshake so far.
-        hs: Box<ClientHandshake>,
+        hs: Box<ClientHandshake<P>>,
         /// The master secret.
         master: Secret,
         /// The server's end-entity certificate.
@@ -177,7 +177,7 @@ pub enum ClientState {
     },
 }
 
-impl ClientState {
+impl<P: Provider> ClientState<P> {
     /// The printable name used in traces, errors and counterexamples.
     pub fn name(&self) -> &'static str {
         match self {
@@ -227,7 +227,7 @@ impl ClientState {
     }
 
     /// Sends the ClientHello (RFC 5246 §7.4.1.2), offering `session` if given.
-    pub fn start<P: Provider>(
+    pub fn start(
         config: &ClientConfig<P>,
         cx: &mut Context<'_, P>,
         server_name: Option<String>,
@@ -290,7 +290,7 @@ impl ClientState {
     }
 
     /// Handles one handshake message or ChangeCipherSpec.
-    pub fn handle<P: Provider>(
+    pub fn handle(
         self,
         config: &ClientConfig<P>,
         cx: &mut Context<'_, P>,
@@ -326,7 +326,7 @@ impl ClientState {
         }
     }
 
-    fn handle_message<P: Provider>(
+    fn handle_message(
         self,
         config: &ClientConfig<P>,
         cx: &mut Context<'_, P>,
@@ -346,11 +346,14 @@ impl ClientState {
                 HandshakePayload::ServerHello(sh),
             ) => {
                 let (ems, secure_renegotiation) = read_server_hello(&hello, &sh)?;
-                transcript.add(raw);
+                transcript.add(cx.provider, raw);
                 let suite = Suite::lookup(sh.cipher_suite).ok_or(Error::misbehaved(
                     AlertDescription::IllegalParameter,
                     "ServerHello chose a suite we did not offer",
                 ))?;
+                // The suite fixes the transcript hash. Only an identity of ours can be
+                // asked to sign the messages themselves (CertificateVerify).
+                transcript.start_hash(cx.provider, &suite, config.identity.is_some());
                 let hs = Box::new(ClientHandshake {
                     suite,
                     client_random,
@@ -376,7 +379,7 @@ impl ClientState {
                 let name = hs.server_name.as_deref().unwrap_or_default();
                 cx.provider
                     .verify_chain(&config.roots, &chain.0, Some(name), cx.now)?;
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 Ok(Self::ExpectServerKeyExchange { hs, chain: chain.0 })
             }
             (
@@ -384,7 +387,7 @@ impl ClientState {
                 HandshakePayload::ServerKeyExchange(ServerKeyExchange::Ecdhe { params, signed }),
             ) => {
                 read_server_key_exchange(config, cx.provider, &hs, &chain[0], &params, &signed)?;
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 Ok(Self::ExpectCertificateRequestOrDone {
                     hs,
                     server: Box::new(ServerAuth { chain, params }),
@@ -394,7 +397,7 @@ impl ClientState {
                 Self::ExpectCertificateRequestOrDone { mut hs, server },
                 HandshakePayload::CertificateRequest(request),
             ) => {
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 Ok(Self::ExpectServerHelloDone {
                     hs,
                     server,
@@ -405,7 +408,7 @@ impl ClientState {
                 Self::ExpectCertificateRequestOrDone { mut hs, server },
                 HandshakePayload::ServerHelloDone,
             ) => {
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 send_client_flight(config, cx, hs, *server, None)
             }
             (
@@ -416,7 +419,7 @@ impl ClientState {
                 },
                 HandshakePayload::ServerHelloDone,
             ) => {
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 send_client_flight(config, cx, hs, *server, Some(*request))
             }
             (
@@ -437,7 +440,7 @@ impl ClientState {
                     &hs.transcript,
                     &verify_data,
                 )?;
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 let resumed = group.is_none();
                 if resumed {
                     let finished = finished(cx.provider, &hs.suite, &master, true, &hs.transcript);
@@ -486,7 +489,7 @@ impl ClientState {
 
     /// Gives up on a handshake that has not completed by `now` (the spec's client timer:
     /// a server that ignores the ClientHello is fatal for the client).
-    pub fn check_timeout<P: Provider>(
+    pub fn check_timeout(
         &self,
         config: &ClientConfig<P>,
         started: UnixTime,
@@ -565,9 +568,9 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, boo
 /// RFC 7627 §5.3) and wait for its ChangeCipherSpec and Finished.
 fn resume<P: Provider>(
     cx: &mut Context<'_, P>,
-    mut hs: Box<ClientHandshake>,
+    mut hs: Box<ClientHandshake<P>>,
     session: &Session,
-) -> Result<ClientState, Error> {
+) -> Result<ClientState<P>, Error> {
     if hs.suite.suite != session.suite {
         return Err(Error::misbehaved(
             AlertDescription::IllegalParameter,
@@ -604,7 +607,7 @@ fn resume<P: Provider>(
 fn read_server_key_exchange<P: Provider>(
     config: &ClientConfig<P>,
     provider: &P,
-    hs: &ClientHandshake,
+    hs: &ClientHandshake<P>,
     end_entity: &CertificateDer,
     params: &EcdheParams,
     signed: &DigitallySigned,
@@ -652,10 +655,10 @@ fn pick_identity<'a, P: Provider>(
 fn send_client_flight<P: Provider>(
     config: &ClientConfig<P>,
     cx: &mut Context<'_, P>,
-    mut hs: Box<ClientHandshake>,
+    mut hs: Box<ClientHandshake<P>>,
     server: ServerAuth,
     request: Option<CertificateRequest>,
-) -> Result<ClientState, Error> {
+) -> Result<ClientState<P>, Error> {
     let identity = request
         .as_ref()
         .and_then(|r| pick_identity(config, cx.provider, r));
@@ -687,9 +690,9 @@ fn send_client_flight<P: Provider>(
     let client_cert = match identity {
         Some((identity, scheme)) => {
             // RFC 5246 §7.4.8: signed over every handshake message so far.
-            let signature = cx
-                .provider
-                .sign(&identity.key, scheme, hs.transcript.bytes())?;
+            // Kept since ServerHello because we have an identity (internal_error if not).
+            let messages = hs.transcript.bytes().ok_or(CryptoError::Internal)?;
+            let signature = cx.provider.sign(&identity.key, scheme, messages)?;
             let verify = DigitallySigned { scheme, signature };
             cx.send(
                 &mut hs.transcript,

@@ -141,9 +141,9 @@ pub struct Context<'a, P: Provider> {
 
 impl<P: Provider> Context<'_, P> {
     /// Queues `msg` in the current flight and adds it to `transcript`.
-    pub(crate) fn send(&mut self, transcript: &mut Transcript, msg: HandshakeMessage) {
+    pub(crate) fn send(&mut self, transcript: &mut Transcript<P>, msg: HandshakeMessage) {
         let bytes = msg.get_encoding();
-        transcript.add(&bytes);
+        transcript.add(self.provider, &bytes);
         self.records.queue_handshake(&bytes);
     }
 
@@ -156,26 +156,70 @@ impl<P: Provider> Context<'_, P> {
 }
 
 /// The handshake messages so far, as sent (RFC 5246 §7.4.9 `handshake_messages`).
-/// Kept whole rather than as a running hash: a TLS 1.2 CertificateVerify is signed over
-/// the messages themselves with the scheme's own hash, which the suite's hash cannot
-/// stand in for.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Transcript(Vec<u8>);
+///
+/// Until the suite is chosen the hash is unknown (SHA-256 or SHA-384), so the messages
+/// are buffered; from then on they feed a running hash of the provider
+/// ([`Transcript::start_hash`]), so that each use hashes no more than the messages added
+/// since the last. The messages themselves are kept on only where a CertificateVerify
+/// may be signed over them: a TLS 1.2 CertificateVerify uses the scheme's own hash,
+/// which the suite's hash cannot stand in for (RFC 5246 §7.4.8).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Transcript<P: Provider> {
+    /// The messages, while they may still be needed.
+    messages: Option<Vec<u8>>,
+    /// The running hash under the suite's PRF hash, once the suite is known.
+    running: Option<P::TranscriptHash>,
+}
 
-impl Transcript {
+impl<P: Provider> Default for Transcript<P> {
+    fn default() -> Self {
+        Self {
+            messages: Some(Vec::new()),
+            running: None,
+        }
+    }
+}
+
+impl<P: Provider> Transcript<P> {
     /// Adds one message's bytes.
-    pub fn add(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(bytes);
+    pub fn add(&mut self, provider: &P, bytes: &[u8]) {
+        if let Some(messages) = &mut self.messages {
+            messages.extend_from_slice(bytes);
+        }
+        if let Some(running) = &mut self.running {
+            provider.transcript_update(running, bytes);
+        }
     }
 
-    /// The messages so far.
-    pub fn bytes(&self) -> &[u8] {
-        &self.0
+    /// Starts hashing under `suite`'s PRF hash, once the suite is known; keeps the
+    /// messages only if `keep_messages` (a CertificateVerify may be signed or checked).
+    pub fn start_hash(&mut self, provider: &P, suite: &Suite, keep_messages: bool) {
+        let mut running = provider.transcript_start(suite.hash);
+        if let Some(messages) = &self.messages {
+            provider.transcript_update(&mut running, messages);
+        }
+        self.running = Some(running);
+        if !keep_messages {
+            self.messages = None;
+        }
+    }
+
+    /// The messages so far, if they were kept.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.messages.as_deref()
     }
 
     /// Their hash under the suite's PRF hash.
-    pub fn hash<P: Provider>(&self, provider: &P, suite: &Suite) -> crate::crypto::Digest {
-        Provider::hash(provider, suite.hash, &self.0)
+    pub fn hash(&self, provider: &P, suite: &Suite) -> crate::crypto::Digest {
+        match &self.running {
+            Some(running) => provider.transcript_digest(running),
+            // Before `start_hash` nothing has been dropped.
+            None => Provider::hash(
+                provider,
+                suite.hash,
+                self.messages.as_deref().unwrap_or_default(),
+            ),
+        }
     }
 }
 
@@ -191,7 +235,7 @@ pub(crate) fn master_secret<P: Provider>(
     suite: &Suite,
     pre_master: &Secret,
     extended: bool,
-    transcript: &Transcript,
+    transcript: &Transcript<P>,
     client_random: &Random,
     server_random: &Random,
 ) -> Secret {
@@ -255,7 +299,7 @@ pub(crate) fn finished<P: Provider>(
     suite: &Suite,
     master: &Secret,
     from_client: bool,
-    transcript: &Transcript,
+    transcript: &Transcript<P>,
 ) -> HandshakeMessage {
     let hash = transcript.hash(provider, suite);
     let verify_data = keys::verify_data(provider, suite.hash, master, from_client, hash.as_ref());
@@ -269,7 +313,7 @@ pub(crate) fn read_finished<P: Provider>(
     suite: &Suite,
     master: &Secret,
     from_client: bool,
-    transcript: &Transcript,
+    transcript: &Transcript<P>,
     received: &[u8; VERIFY_DATA_LEN],
 ) -> Result<FinishedVerified, Error> {
     let hash = transcript.hash(provider, suite);

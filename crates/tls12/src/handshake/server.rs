@@ -4,7 +4,7 @@
 //! sending ServerHello, ChangeCipherSpec, Finished) `expect_change_cipher_spec` →
 //! `expect_finished` → `traffic`.
 
-use crate::crypto::{Provider, Secret};
+use crate::crypto::{CryptoError, Provider, Secret};
 use crate::error::Error;
 use crate::handshake::{
     finished, install_pending_ciphers, master_secret, message_name, read_finished, signed_params,
@@ -111,7 +111,7 @@ impl<P: Provider> ServerConfig<P> {
 
 /// The negotiated parameters and transcript of a server handshake in progress.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ServerHandshake {
+pub struct ServerHandshake<P: Provider> {
     suite: Suite,
     client_random: Random,
     server_random: Random,
@@ -120,7 +120,7 @@ pub struct ServerHandshake {
     secure_renegotiation: bool,
     server_name: Option<String>,
     group: Option<NamedGroup>,
-    transcript: Transcript,
+    transcript: Transcript<P>,
 }
 
 /// The server's states, each named after what it expects next.
@@ -131,14 +131,14 @@ pub enum ServerState<P: Provider> {
     /// CertificateRequest sent: waiting for the client's Certificate.
     ExpectCertificate {
         /// The handshake so far.
-        hs: Box<ServerHandshake>,
+        hs: Box<ServerHandshake<P>>,
         /// Our ECDHE private key.
         kx: P::KxSecret,
     },
     /// Waiting for ClientKeyExchange.
     ExpectClientKeyExchange {
         /// The handshake so far.
-        hs: Box<ServerHandshake>,
+        hs: Box<ServerHandshake<P>>,
         /// Our ECDHE private key.
         kx: P::KxSecret,
         /// The client's verified chain, if it sent one.
@@ -147,7 +147,7 @@ pub enum ServerState<P: Provider> {
     /// The client sent a certificate: waiting for its CertificateVerify.
     ExpectCertificateVerify {
         /// The handshake so far.
-        hs: Box<ServerHandshake>,
+        hs: Box<ServerHandshake<P>>,
         /// The master secret.
         master: Secret,
         /// The client's verified chain.
@@ -156,7 +156,7 @@ pub enum ServerState<P: Provider> {
     /// Waiting for the client's ChangeCipherSpec.
     ExpectChangeCipherSpec {
         /// The handshake so far.
-        hs: Box<ServerHandshake>,
+        hs: Box<ServerHandshake<P>>,
         /// The master secret.
         master: Secret,
         /// The client's end-entity certificate, verified with its CertificateVerify.
@@ -167,7 +167,7 @@ pub enum ServerState<P: Provider> {
     /// Waiting for the client's Finished, under the new keys.
     ExpectFinished {
         /// The handshake so far.
-        hs: Box<ServerHandshake>,
+        hs: Box<ServerHandshake<P>>,
         /// The master secret.
         master: Secret,
         /// The client's end-entity certificate.
@@ -303,7 +303,7 @@ impl<P: Provider> ServerState<P> {
             }
             (Self::ExpectCertificate { mut hs, kx }, HandshakePayload::Certificate(chain)) => {
                 let client_chain = read_client_certificate(config, cx, chain)?;
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 Ok(Self::ExpectClientKeyExchange {
                     hs,
                     kx,
@@ -319,7 +319,7 @@ impl<P: Provider> ServerState<P> {
                 HandshakePayload::ClientKeyExchange(ClientKeyExchange::Ecdhe { public }),
             ) => {
                 let pre_master = cx.provider.kx_complete(kx, &public)?;
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 let master = master_secret(
                     cx.provider,
                     &hs.suite,
@@ -360,7 +360,7 @@ impl<P: Provider> ServerState<P> {
                 HandshakePayload::CertificateVerify(signed),
             ) => {
                 read_certificate_verify(cx.provider, &hs.transcript, &client_chain[0], &signed)?;
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 let client_cert = Some(client_chain.swap_remove(0));
                 Ok(Self::ExpectChangeCipherSpec {
                     hs,
@@ -386,7 +386,7 @@ impl<P: Provider> ServerState<P> {
                     &hs.transcript,
                     &verify_data,
                 )?;
-                hs.transcript.add(raw);
+                hs.transcript.add(cx.provider, raw);
                 if !resumed {
                     send_finished(cx, &mut hs, &master)?;
                 }
@@ -425,7 +425,7 @@ fn refuse_renegotiation<P: Provider>(cx: &mut Context<'_, P>) -> Result<(), Erro
 
 fn summarize<P: Provider>(
     provider: &P,
-    hs: &ServerHandshake,
+    hs: &ServerHandshake<P>,
     master: Secret,
     client_cert: Option<CertificateDer>,
     resumed: bool,
@@ -550,7 +550,7 @@ fn process_client_hello<P: Provider>(
         }
     }
     let mut transcript = Transcript::default();
-    transcript.add(raw);
+    transcript.add(cx.provider, raw);
     match check_for_resumption(config, cache, ch, &offer, cx.now) {
         Some(session) => resume(cx, ch, &offer, session, transcript),
         None => full_handshake(config, cx, ch, offer, transcript),
@@ -594,9 +594,12 @@ fn resume<P: Provider>(
     ch: &ClientHello,
     offer: &Offer<'_>,
     session: Session,
-    transcript: Transcript,
+    transcript: Transcript<P>,
 ) -> Result<ServerState<P>, Error> {
     let suite = Suite::lookup(session.suite).ok_or(Error::refused("cached suite unsupported"))?;
+    // No CertificateVerify in an abbreviated handshake: the hash alone will do.
+    let mut transcript = transcript;
+    transcript.start_hash(cx.provider, &suite, false);
     let mut hs = Box::new(ServerHandshake {
         suite,
         client_random: ch.random,
@@ -653,7 +656,7 @@ fn server_hello_extensions(offer: &Offer<'_>, ems: bool, full: bool) -> Vec<Serv
 
 fn send_server_hello<P: Provider>(
     cx: &mut Context<'_, P>,
-    hs: &mut ServerHandshake,
+    hs: &mut ServerHandshake<P>,
     extensions: Vec<ServerExtension>,
 ) {
     let hello = ServerHello {
@@ -723,9 +726,13 @@ fn full_handshake<P: Provider>(
     cx: &mut Context<'_, P>,
     ch: &ClientHello,
     offer: Offer<'_>,
-    transcript: Transcript,
+    transcript: Transcript<P>,
 ) -> Result<ServerState<P>, Error> {
     let (suite, group, scheme) = pick_parameters(config, cx.provider, ch, &offer)?;
+    // The messages are kept only for a client's CertificateVerify.
+    let mut transcript = transcript;
+    let request = config.client_auth != ClientAuth::None;
+    transcript.start_hash(cx.provider, &suite, request);
     let session_id = match config.resumption {
         true => {
             let mut id = [0u8; 32];
@@ -764,7 +771,6 @@ fn full_handshake<P: Provider>(
         HandshakePayload::ServerKeyExchange(ske).into(),
     );
 
-    let request = config.client_auth != ClientAuth::None;
     if request {
         let request = CertificateRequest {
             certificate_types: vec![
@@ -816,7 +822,7 @@ fn read_client_certificate<P: Provider>(
 /// we offered in CertificateRequest.
 fn read_certificate_verify<P: Provider>(
     provider: &P,
-    transcript: &Transcript,
+    transcript: &Transcript<P>,
     client_cert: &CertificateDer,
     signed: &DigitallySigned,
 ) -> Result<(), Error> {
@@ -826,12 +832,9 @@ fn read_certificate_verify<P: Provider>(
             "CertificateVerify with a scheme we did not offer",
         ));
     }
-    provider.verify_signature(
-        client_cert,
-        signed.scheme,
-        transcript.bytes(),
-        &signed.signature,
-    )?;
+    // Kept since ClientHello because we asked for a certificate (internal_error if not).
+    let messages = transcript.bytes().ok_or(CryptoError::Internal)?;
+    provider.verify_signature(client_cert, signed.scheme, messages, &signed.signature)?;
     Ok(())
 }
 
@@ -839,7 +842,7 @@ fn read_certificate_verify<P: Provider>(
 /// installed at ClientKeyExchange.
 fn send_finished<P: Provider>(
     cx: &mut Context<'_, P>,
-    hs: &mut ServerHandshake,
+    hs: &mut ServerHandshake<P>,
     master: &Secret,
 ) -> Result<(), Error> {
     let finished = finished(cx.provider, &hs.suite, master, false, &hs.transcript);
