@@ -55,6 +55,8 @@ impl Fixture {
         config.suites = vec![Suite::lookup(suite).expect("suite we support")];
         config.groups = vec![NamedGroup::X25519];
         config.resumption = true;
+        // Like rustls, which has no flight trace: an application that prints none.
+        config.flight_trace = false;
         config
     }
 
@@ -65,6 +67,7 @@ impl Fixture {
         let mut config = ClientConfig::new(roots);
         config.suites = vec![Suite::lookup(suite).expect("suite we support")];
         config.groups = vec![NamedGroup::X25519, NamedGroup::secp256r1];
+        config.flight_trace = false;
         config
     }
 

@@ -14,7 +14,7 @@ use crate::handshake::server::{ServerConfig, ServerState};
 use crate::handshake::{Context, Event, HandshakeSummary, Phase};
 use crate::msgs::enums::{AlertDescription, AlertLevel};
 use crate::msgs::AlertMessage;
-use crate::record::{Incoming, RecordLayer};
+use crate::record::{FlightItem, Incoming, RecordLayer};
 use crate::session::{Session, SessionCache};
 
 /// What both kinds of connection share: the record layer, the provider, and the queues
@@ -27,21 +27,24 @@ struct Common<P: Provider> {
     received: Vec<u8>,
     /// Application data written before the handshake completed.
     pending: Vec<u8>,
-    /// Names of the peer's messages since our last flight, for the flight trace.
-    inbound: Vec<String>,
+    /// The peer's messages since our last flight, for the flight trace.
+    inbound: Vec<FlightItem>,
+    /// Whether to report flights ([`Event::Flight`]).
+    trace: bool,
     error: Option<Error>,
     close_notify_sent: bool,
 }
 
 impl<P: Provider> Common<P> {
-    fn new(provider: P) -> Self {
+    fn new(provider: P, trace: bool) -> Self {
         Self {
             provider,
-            records: RecordLayer::new(),
+            records: RecordLayer::with_trace(trace),
             events: VecDeque::new(),
             received: Vec::new(),
             pending: Vec::new(),
             inbound: Vec::new(),
+            trace,
             error: None,
             close_notify_sent: false,
         }
@@ -57,27 +60,22 @@ impl<P: Provider> Common<P> {
     }
 
     /// Turns the messages sent and received around one state transition into flight
-    /// events: the peer's flight first, then ours.
-    fn note_flights(&mut self, incoming: &Incoming, in_traffic: bool) {
-        match incoming {
-            Incoming::Handshake(raw) => {
-                let typ =
-                    crate::msgs::enums::HandshakeType::from(raw.first().copied().unwrap_or(255));
-                self.inbound.push(format!("{typ:?}"));
-            }
-            Incoming::ChangeCipherSpec => self.inbound.push("ChangeCipherSpec".into()),
-            _ => {}
+    /// events: the peer's flight first, then ours. Nothing is noted unless tracing.
+    fn note_flights(&mut self, received: Option<FlightItem>, in_traffic: bool) {
+        if !self.trace {
+            return;
         }
+        self.inbound.extend(received);
         let sent = self.records.take_sent();
         if !sent.is_empty() || in_traffic {
             if !self.inbound.is_empty() {
-                let names = std::mem::take(&mut self.inbound);
-                self.events
-                    .push_back(Event::Flight(format!("<- {}", names.join(", "))));
+                let line = flight_line("<-", &self.inbound);
+                self.inbound.clear();
+                self.events.push_back(Event::Flight(line));
             }
             if !sent.is_empty() {
                 self.events
-                    .push_back(Event::Flight(format!("-> {}", sent.join(", "))));
+                    .push_back(Event::Flight(flight_line("->", &sent)));
             }
         }
     }
@@ -145,6 +143,19 @@ impl<P: Provider> Common<P> {
             false => self.records.send_application_data(&self.provider, &pending),
         }
     }
+}
+
+/// A flight trace line in the spec's notation: `-> ChangeCipherSpec, Finished`.
+fn flight_line(arrow: &str, items: &[FlightItem]) -> String {
+    use std::fmt::Write;
+    let mut line = String::with_capacity(arrow.len() + 20 * items.len());
+    line.push_str(arrow);
+    for (i, item) in items.iter().enumerate() {
+        let sep = if i == 0 { " " } else { ", " };
+        // Writing into a String cannot fail.
+        let _ = write!(line, "{sep}{item}");
+    }
+    line
 }
 
 /// What [`Common::drive`] needs of one side's state machine.
@@ -234,9 +245,10 @@ impl<P: Provider> Common<P> {
                     _ => return Err(Error::unexpected(machine.name(), "ApplicationData")),
                 },
                 incoming => {
-                    machine.step(&mut self.context(now), incoming.clone())?;
+                    let received = FlightItem::of(&incoming);
+                    machine.step(&mut self.context(now), incoming)?;
                     let in_traffic = machine.phase() == Phase::AppData;
-                    self.note_flights(&incoming, in_traffic);
+                    self.note_flights(received, in_traffic);
                     if in_traffic {
                         self.flush_pending()?;
                     }
@@ -313,10 +325,11 @@ pub struct ServerConnection<P: Provider> {
 impl<P: Provider> ServerConnection<P> {
     /// A server connection waiting for a ClientHello.
     pub fn new(config: Arc<ServerConfig<P>>, provider: P) -> Self {
+        let common = Common::new(provider, config.flight_trace);
         Self {
             config,
             state: ServerState::ExpectClientHello,
-            common: Common::new(provider),
+            common,
             session: None,
         }
     }
@@ -402,12 +415,14 @@ impl<P: Provider> ClientConnection<P> {
         session: Option<Session>,
         now: UnixTime,
     ) -> Result<Self, Error> {
-        let mut common = Common::new(provider);
+        let mut common = Common::new(provider, config.flight_trace);
         let state = ClientState::start(&config, &mut common.context(now), server_name, session)?;
-        let sent = common.records.take_sent();
-        common
-            .events
-            .push_back(Event::Flight(format!("-> {}", sent.join(", "))));
+        if common.trace {
+            let sent = common.records.take_sent();
+            common
+                .events
+                .push_back(Event::Flight(flight_line("->", &sent)));
+        }
         Ok(Self {
             config,
             state,

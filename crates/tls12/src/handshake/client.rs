@@ -50,6 +50,9 @@ pub struct ClientConfig<P: Provider> {
     pub extended_master_secret: bool,
     /// Seconds a handshake may take before the client gives up.
     pub handshake_timeout: u64,
+    /// Whether connections report their flights as [`Event::Flight`] (on by default;
+    /// off saves a few strings per flight when nobody prints them).
+    pub flight_trace: bool,
 }
 
 impl<P: Provider> ClientConfig<P> {
@@ -66,6 +69,7 @@ impl<P: Provider> ClientConfig<P> {
             identity: None,
             extended_master_secret: true,
             handshake_timeout: 30,
+            flight_trace: true,
         }
     }
 }

@@ -142,9 +142,8 @@ pub struct Context<'a, P: Provider> {
 impl<P: Provider> Context<'_, P> {
     /// Queues `msg` in the current flight and adds it to `transcript`.
     pub(crate) fn send(&mut self, transcript: &mut Transcript<P>, msg: HandshakeMessage) {
-        let bytes = msg.get_encoding();
-        transcript.add(self.provider, &bytes);
-        self.records.queue_handshake(&bytes);
+        let bytes = self.records.queue_message(&msg);
+        transcript.add(self.provider, bytes);
     }
 
     /// A fresh random value.

@@ -85,6 +85,9 @@ pub struct ServerConfig<P: Provider> {
     pub accept: Option<AcceptHook>,
     /// May refuse to resume a session found in the cache.
     pub willing_to_resume: Option<ResumeHook>,
+    /// Whether connections report their flights as [`Event::Flight`] (on by default;
+    /// off saves a few strings per flight when nobody prints them).
+    pub flight_trace: bool,
 }
 
 impl<P: Provider> ServerConfig<P> {
@@ -105,6 +108,7 @@ impl<P: Provider> ServerConfig<P> {
             session_lifetime: 24 * 3600,
             accept: None,
             willing_to_resume: None,
+            flight_trace: true,
         }
     }
 }

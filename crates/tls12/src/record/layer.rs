@@ -2,13 +2,22 @@
 //! into [`Incoming`] messages; what goes out is coalesced into as few records as the
 //! 2^14-byte limit allows, and protected once ChangeCipherSpec has switched the epoch.
 
+use std::fmt;
+
 use crate::codec::Codec;
 use crate::crypto::Provider;
 use crate::error::Error;
-use crate::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
+use crate::msgs::enums::{AlertDescription, ContentType, HandshakeType, ProtocolVersion};
 use crate::msgs::header::{RecordHeader, MAX_PLAINTEXT_LEN};
-use crate::msgs::{AlertMessage, ChangeCipherSpec};
+use crate::msgs::{AlertMessage, ChangeCipherSpec, HandshakeMessage};
 use crate::record::{Deframer, HandshakeJoiner, RecordCipher, RecordError};
+
+/// What a flight buffer starts with.
+const FLIGHT_CAPACITY: usize = 2048;
+
+/// The most a protected record adds to its plaintext: an 8-byte explicit nonce (AES-GCM,
+/// RFC 5288 §3) and a 16-byte tag.
+const RECORD_EXPANSION: usize = 8 + 16;
 
 /// One message from the peer, in the order it arrived.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -24,6 +33,39 @@ pub enum Incoming {
     ApplicationData(Vec<u8>),
 }
 
+/// One message of a flight as the flight trace names it ([`crate::handshake::Event::Flight`]):
+/// kept as a code until a trace line is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FlightItem {
+    /// A handshake message of this type.
+    Handshake(HandshakeType),
+    /// ChangeCipherSpec.
+    ChangeCipherSpec,
+}
+
+impl FlightItem {
+    /// The trace item of a message from the peer; `None` for alerts and application
+    /// data, which are not part of flights.
+    pub fn of(incoming: &Incoming) -> Option<Self> {
+        match incoming {
+            Incoming::Handshake(raw) => Some(Self::Handshake(HandshakeType::from(
+                raw.first().copied().unwrap_or(255),
+            ))),
+            Incoming::ChangeCipherSpec => Some(Self::ChangeCipherSpec),
+            Incoming::Alert(_) | Incoming::ApplicationData(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for FlightItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Handshake(typ) => write!(f, "{typ:?}"),
+            Self::ChangeCipherSpec => f.write_str("ChangeCipherSpec"),
+        }
+    }
+}
+
 /// Records in and out for one connection.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RecordLayer<P: Provider> {
@@ -37,8 +79,10 @@ pub struct RecordLayer<P: Provider> {
     /// Handshake bytes of the flight being built, sent as records at the next flush.
     flight: Vec<u8>,
     out: Vec<u8>,
-    /// The names of the messages sent since [`RecordLayer::take_sent`], for traces.
-    sent: Vec<String>,
+    /// The messages sent since [`RecordLayer::take_sent`], for the flight trace.
+    sent: Vec<FlightItem>,
+    /// Whether to note them at all: off when nobody will read a flight trace.
+    trace: bool,
 }
 
 impl<P: Provider> Default for RecordLayer<P> {
@@ -53,6 +97,7 @@ impl<P: Provider> Default for RecordLayer<P> {
             flight: Vec::new(),
             out: Vec::new(),
             sent: Vec::new(),
+            trace: true,
         }
     }
 }
@@ -61,6 +106,15 @@ impl<P: Provider> RecordLayer<P> {
     /// A record layer in the initial, unprotected epoch.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A record layer that notes the messages it sends for the flight trace only if
+    /// `trace`.
+    pub fn with_trace(trace: bool) -> Self {
+        Self {
+            trace,
+            ..Self::default()
+        }
     }
 
     /// Takes bytes received from the peer.
@@ -144,16 +198,33 @@ impl<P: Provider> RecordLayer<P> {
     /// Adds handshake messages (their exact bytes) to the flight being built.
     pub fn queue_handshake(&mut self, bytes: &[u8]) {
         if let Some(typ) = bytes.first() {
-            self.sent.push(format!(
-                "{:?}",
-                crate::msgs::enums::HandshakeType::from(*typ)
-            ));
+            self.note_sent(FlightItem::Handshake(HandshakeType::from(*typ)));
         }
         self.flight.extend_from_slice(bytes);
     }
 
-    /// The names of the messages sent since the last call, in order.
-    pub fn take_sent(&mut self) -> Vec<String> {
+    /// Encodes `msg` straight into the flight being built and returns its bytes (for
+    /// the transcript): no intermediate vector.
+    pub fn queue_message(&mut self, msg: &HandshakeMessage) -> &[u8] {
+        if self.flight.is_empty() {
+            // Most flights fit (a server's first flight with a chain of two certificates
+            // is about 1.5 KiB); one allocation instead of a series of doublings.
+            self.flight.reserve(FLIGHT_CAPACITY);
+        }
+        self.note_sent(FlightItem::Handshake(msg.typ()));
+        let start = self.flight.len();
+        msg.encode(&mut self.flight);
+        &self.flight[start..]
+    }
+
+    fn note_sent(&mut self, item: FlightItem) {
+        if self.trace {
+            self.sent.push(item);
+        }
+    }
+
+    /// The messages sent since the last call, in order (none unless tracing).
+    pub fn take_sent(&mut self) -> Vec<FlightItem> {
         std::mem::take(&mut self.sent)
     }
 
@@ -178,7 +249,7 @@ impl<P: Provider> RecordLayer<P> {
             ContentType::ChangeCipherSpec,
             &ChangeCipherSpec.get_encoding(),
         )?;
-        self.sent.push("ChangeCipherSpec".into());
+        self.note_sent(FlightItem::ChangeCipherSpec);
         self.write = Some(cipher);
         Ok(())
     }
@@ -195,6 +266,10 @@ impl<P: Provider> RecordLayer<P> {
     }
 
     fn send(&mut self, provider: &P, typ: ContentType, data: &[u8]) -> Result<(), Error> {
+        // Header and AEAD expansion (explicit nonce and tag: 24 bytes at most) per record.
+        let records = data.len().div_ceil(MAX_PLAINTEXT_LEN).max(1);
+        self.out
+            .reserve(data.len() + records * (RecordHeader::LEN + RECORD_EXPANSION));
         for fragment in data.chunks(MAX_PLAINTEXT_LEN) {
             match &mut self.write {
                 Some(cipher) => cipher.seal(provider, typ, fragment, &mut self.out)?,

@@ -10,7 +10,7 @@ mod protect;
 
 pub use deframer::{Deframer, OpaqueRecord};
 pub use joiner::HandshakeJoiner;
-pub use layer::{Incoming, RecordLayer};
+pub use layer::{FlightItem, Incoming, RecordLayer};
 pub use protect::RecordCipher;
 
 use std::fmt;
