@@ -1,8 +1,8 @@
 //! `pool_server --cert C.pem --key K.pem [--threads N] [--cache-size N]`
 //!
 //! A minimal TCP server around the library, for `benches/s_time.sh`: it separates what the
-//! library costs per connection from what the CLI's server loop costs (a thread spawned per
-//! connection, a line printed per connection). `N` long-lived threads (default 2) each
+//! library costs per connection from what the CLI's server loop costs (its worker pool,
+//! its outcome handling, its flags). `N` long-lived threads (default 2) each
 //! block in `accept` on the same listener and serve one connection at a time through
 //! `tls12::stream::Stream`: the handshake, then one HTTP request answered (or the peer's
 //! close awaited). Nothing is printed but `listening on 127.0.0.1:PORT`. It listens on

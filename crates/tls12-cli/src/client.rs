@@ -79,6 +79,8 @@ pub fn run(args: ClientArgs) -> Result<(), CliError> {
         )
     })?;
     let mut config = ClientConfig::new(load_roots(ca)?);
+    // Flights are noted only for --trace, the one place they are printed.
+    config.flight_trace = args.trace;
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
         config.identity = Some(ClientIdentity {
             chain: load_certs(cert)?,

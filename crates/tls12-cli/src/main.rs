@@ -45,8 +45,8 @@ Examples:
   tls12 server --www
   curl --cacert /tmp/tls12-ca-<pid>.pem https://localhost:4433/
 
-Output (stdout): first `listening on 127.0.0.1:PORT`, then per connection
-`[conn N] handshake: version=... suite=... group=... resumed=... ...` or
+Output (stdout): first `listening on 127.0.0.1:PORT`; then, with --verbose or --trace,
+per connection `[conn N] handshake: version=... suite=... group=... resumed=... ...` or
 `[conn N] error: ...`. SSLKEYLOGFILE, if set, receives a key log line per handshake.";
 
 const CLIENT_EXAMPLES: &str = "\
@@ -113,7 +113,8 @@ enum Command {
     },
     /// Run a TLS 1.2 server on 127.0.0.1 that echoes what it receives.
     ///
-    /// One thread per connection, sessions resumable from a shared cache. Without --cert
+    /// A pool of worker threads (--workers), sessions resumable from a shared cache;
+    /// each connection's outcome is printed with --verbose. Without --cert
     /// and --key it generates a test CA and a certificate for localhost and 127.0.0.1, and
     /// prints where the CA file is so that clients can trust it.
     #[command(after_help = SERVER_EXAMPLES)]

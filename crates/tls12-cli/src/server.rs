@@ -1,11 +1,15 @@
-//! `tls12 server`: a TLS 1.2 server on 127.0.0.1, one thread per connection, sessions in
-//! a shared bounded cache. It echoes application data back, or (`--www`) answers one
-//! HTTP request with a page describing the connection.
+//! `tls12 server`: a TLS 1.2 server on 127.0.0.1, a fixed pool of worker threads that
+//! each accept and serve one connection at a time, sessions in a shared bounded cache. It
+//! echoes application data back, or (`--www`) answers one HTTP request with a page
+//! describing the connection. Each connection's outcome is printed only with
+//! `--verbose` (or `--trace`): a line per connection costs more than a resumed handshake.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -68,21 +72,38 @@ pub struct ServerArgs {
     /// (like `openssl s_server -www`) instead of echoing.
     #[arg(long)]
     www: bool,
-    /// Print every flight of every handshake as well as its outcome.
+    /// Print each connection's outcome (`[conn N] handshake: ...` or `[conn N] error:
+    /// ...`).
+    #[arg(long, short)]
+    verbose: bool,
+    /// Print every flight of every handshake as well as its outcome (implies --verbose).
     #[arg(long)]
     trace: bool,
+    /// Connections served at once, each by its own long-lived worker thread; more wait
+    /// in the listen queue.
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    workers: u64,
     /// Exit (status 0) once this many connections have been served.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_conns: Option<u64>,
 }
 
-/// What a connection thread needs besides its socket.
-#[derive(Clone)]
+/// What the workers share.
 struct Shared {
     config: Arc<ServerConfig<RingProvider>>,
     cache: Arc<Mutex<InMemoryCache>>,
     www: bool,
+    /// Print each connection's outcome.
+    verbose: bool,
+    /// Print each connection's flights too.
     trace: bool,
+    /// Connections accepted so far: the next one's number is this plus one.
+    accepted: AtomicU64,
+    /// Connections served to the end so far.
+    finished: AtomicU64,
+    /// `--max-conns`.
+    max_conns: Option<u64>,
 }
 
 /// The server's configuration and what to tell the user about generated files.
@@ -113,47 +134,67 @@ pub fn run(args: ServerArgs) -> Result<(), CliError> {
     }
     print_block(&notes);
 
-    let shared = Shared {
+    let shared = Arc::new(Shared {
         config: Arc::new(setup.config),
         cache: Arc::new(Mutex::new(InMemoryCache::new(
             args.cache_size,
             SESSION_LIFETIME,
         ))),
         www: args.www,
+        verbose: args.verbose || args.trace,
         trace: args.trace,
-    };
-    let mut threads = Vec::new();
-    let mut accepted: u64 = 0;
-    for incoming in listener.incoming() {
-        let socket = match incoming {
-            Ok(socket) => socket,
+        accepted: AtomicU64::new(0),
+        finished: AtomicU64::new(0),
+        max_conns: args.max_conns,
+    });
+    // The workers never return unless --max-conns is reached; the one that finishes the
+    // last connection says so, and the process exits with the others still in accept.
+    let (done, all_served) = mpsc::channel();
+    for worker in 0..args.workers {
+        let listener = listener
+            .try_clone()
+            .map_err(|e| fail(format!("cannot share the listening socket: {e}")))?;
+        let (shared, done) = (Arc::clone(&shared), done.clone());
+        thread::Builder::new()
+            .name(format!("worker-{worker}"))
+            .spawn(move || work(&listener, &shared, &done))
+            .map_err(|e| fail(format!("cannot start a worker thread: {e}")))?;
+    }
+    drop(done);
+    // An error here means every worker has gone: only possible after panics.
+    all_served
+        .recv()
+        .map_err(|_| fail("every worker thread stopped"))
+}
+
+/// One worker: accepts a connection, serves it to the end, and again. Accepting in each
+/// worker (the kernel hands each connection to one waiting `accept`) keeps a hand-off
+/// between threads off every connection's path.
+fn work(listener: &TcpListener, shared: &Shared, done: &mpsc::Sender<()>) {
+    loop {
+        let socket = match listener.accept() {
+            Ok((socket, _)) => socket,
             Err(err) => {
                 tracing::warn!("accept failed: {err}");
                 thread::sleep(Duration::from_millis(50));
                 continue;
             }
         };
-        accepted += 1;
-        let n = accepted;
-        let shared = shared.clone();
-        let thread = thread::Builder::new()
-            .name(format!("conn-{n}"))
-            .spawn(move || serve(n, socket, &shared))
-            .map_err(|e| fail(format!("cannot start a connection thread: {e}")))?;
-        // Unbounded servers let their threads go; bounded ones wait for the last.
-        if let Some(max) = args.max_conns {
-            threads.push(thread);
-            if accepted >= max {
-                break;
-            }
+        let n = shared.accepted.fetch_add(1, Ordering::SeqCst) + 1;
+        if shared.max_conns.is_some_and(|max| n > max) {
+            // Past --max-conns: the server is about to exit; refuse by closing.
+            return;
+        }
+        // A panic is a bug, but it must not take the worker (and --max-conns) with it.
+        if catch_unwind(AssertUnwindSafe(|| serve(n, socket, shared))).is_err() {
+            tracing::error!("[conn {n}] the connection's handler panicked");
+        }
+        let finished = shared.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        if Some(finished) == shared.max_conns {
+            let _ = done.send(());
+            return;
         }
     }
-    for thread in threads {
-        if thread.join().is_err() {
-            tracing::error!("a connection thread panicked");
-        }
-    }
-    Ok(())
 }
 
 /// Loads or generates the certificate and settles client authentication.
@@ -175,6 +216,8 @@ fn configure(args: &ServerArgs) -> Result<Setup, CliError> {
     };
     let mut config = ServerConfig::new(chain, key);
     config.session_lifetime = SESSION_LIFETIME;
+    // Flights are noted only for --trace, the one place they are printed.
+    config.flight_trace = args.trace;
     // A server that cannot cache gives no session IDs rather than IDs it cannot honour.
     config.resumption = args.cache_size > 0;
     config.client_auth = match args.client_auth {
@@ -258,12 +301,14 @@ fn serve(n: u64, socket: TcpStream, shared: &Shared) {
         Ok(summary) => summary,
         Err(err) => {
             lines.push(format!("{prefix}error: {}", describe(&err)));
-            print_block(&lines);
+            report(shared, &lines);
             return;
         }
     };
-    lines.push(format!("{prefix}{}", outcome_line(&summary)));
-    print_block(&lines);
+    if shared.verbose {
+        lines.push(format!("{prefix}{}", outcome_line(&summary)));
+        print_block(&lines);
+    }
     log_key(&summary);
     let served = match shared.www {
         true => answer_http(&mut stream, &summary),
@@ -271,7 +316,16 @@ fn serve(n: u64, socket: TcpStream, shared: &Shared) {
     };
     match served {
         Ok(()) => tracing::info!("{prefix}closed"),
-        Err(err) => print_block(&[format!("{prefix}error: {}", describe(&err))]),
+        Err(err) => report(shared, &[format!("{prefix}error: {}", describe(&err))]),
+    }
+}
+
+/// A connection's error lines: printed with --verbose, else logged at `info` (clients
+/// that close without close_notify, as `openssl s_time` does, are not worth a line each).
+fn report(shared: &Shared, lines: &[String]) {
+    match shared.verbose {
+        true => print_block(lines),
+        false => lines.iter().for_each(|line| tracing::info!("{line}")),
     }
 }
 

@@ -239,3 +239,18 @@ fn an_untrusted_server_is_refused() {
     let outcomes = server.finish();
     assert_eq!(outcomes, ["error: peer sent fatal alert UnknownCa"]);
 }
+
+/// Without --verbose the server prints nothing per connection, and --max-conns still
+/// ends it once the last connection (served by its pool of workers) is done.
+#[test]
+fn a_quiet_server_prints_nothing_per_connection() {
+    let mut server = OurServer::start_exactly(&["--max-conns", "3", "--workers", "2"], &[]);
+    let ca = server.printed_path("CA certificate");
+    for _ in 0..3 {
+        let (status, out, err) = run_client(&[&server.address(), "--ca", &ca], &[]);
+        assert!(status.success(), "{out}{err}");
+    }
+    assert_eq!(server.finish(), Vec::<String>::new());
+    let text = server.proc.stdout.text();
+    assert!(!text.contains("[conn "), "{text}");
+}

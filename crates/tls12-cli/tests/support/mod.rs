@@ -285,6 +285,13 @@ impl OurServer {
     }
 
     pub fn start_with_env(args: &[&str], env: &[(&str, &Path)]) -> OurServer {
+        // The tests read each connection's outcome line, which the server prints only
+        // when asked to.
+        Self::start_exactly(&[&["--verbose"], args].concat(), env)
+    }
+
+    /// Starts `tls12 server --port 0` with `args` and nothing else.
+    pub fn start_exactly(args: &[&str], env: &[(&str, &Path)]) -> OurServer {
         static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = TempDir::new(&format!("server-{n}"));
