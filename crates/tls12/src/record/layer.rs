@@ -13,7 +13,7 @@ use crate::msgs::{AlertMessage, ChangeCipherSpec, HandshakeMessage};
 use crate::record::{Deframer, HandshakeJoiner, RecordCipher, RecordError};
 
 /// What a flight buffer starts with.
-const FLIGHT_CAPACITY: usize = 2048;
+const FLIGHT_CAPACITY: usize = 512;
 
 /// The most a protected record adds to its plaintext: an 8-byte explicit nonce (AES-GCM,
 /// RFC 5288 §3) and a 16-byte tag.
@@ -207,8 +207,10 @@ impl<P: Provider> RecordLayer<P> {
     /// the transcript): no intermediate vector.
     pub fn queue_message(&mut self, msg: &HandshakeMessage) -> &[u8] {
         if self.flight.is_empty() {
-            // Most flights fit (a server's first flight with a chain of two certificates
-            // is about 1.5 KiB); one allocation instead of a series of doublings.
+            // One allocation instead of a series of doublings. 512 bytes hold a client's
+            // flights and an abbreviated handshake's, and stay below glibc's large-bin
+            // size (about 1 KiB), whose requests consolidate the heap first; a flight
+            // with certificates grows once or twice.
             self.flight.reserve(FLIGHT_CAPACITY);
         }
         self.note_sent(FlightItem::Handshake(msg.typ()));
