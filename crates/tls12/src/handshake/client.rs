@@ -103,8 +103,9 @@ pub enum ClientState<P: Provider> {
     ExpectServerHello {
         /// `ClientHello.random`.
         client_random: Random,
-        /// The ClientHello's bytes.
-        transcript: Transcript<P>,
+        /// The ClientHello's bytes: the transcript so far, kept as bytes until
+        /// ServerHello picks its hash (and small: a running hash is ~200 bytes).
+        transcript: Vec<u8>,
         /// The name we asked for.
         server_name: Option<String>,
         /// The session we offered.
@@ -286,7 +287,7 @@ impl<P: Provider> ClientState<P> {
         cx.records.flush(cx.provider)?;
         Ok(Self::ExpectServerHello {
             client_random,
-            transcript,
+            transcript: transcript.into_messages(),
             server_name,
             offered: session.map(Box::new),
             hello: Box::new(hello),
@@ -342,7 +343,7 @@ impl<P: Provider> ClientState<P> {
             (
                 Self::ExpectServerHello {
                     client_random,
-                    mut transcript,
+                    transcript,
                     server_name,
                     offered,
                     hello,
@@ -350,6 +351,7 @@ impl<P: Provider> ClientState<P> {
                 HandshakePayload::ServerHello(sh),
             ) => {
                 let (ems, secure_renegotiation) = read_server_hello(&hello, &sh)?;
+                let mut transcript = Transcript::from_messages(transcript);
                 transcript.add(cx.provider, raw);
                 let suite = Suite::lookup(sh.cipher_suite).ok_or(Error::misbehaved(
                     AlertDescription::IllegalParameter,

@@ -180,6 +180,20 @@ impl<P: Provider> Default for Transcript<P> {
 }
 
 impl<P: Provider> Transcript<P> {
+    /// A transcript of `messages` so far, its hash not yet started.
+    pub fn from_messages(messages: Vec<u8>) -> Self {
+        Self {
+            messages: Some(messages),
+            running: None,
+        }
+    }
+
+    /// The messages so far. Before [`Transcript::start_hash`] that is all of them; after
+    /// it, whatever was kept (nothing unless `keep_messages`).
+    pub fn into_messages(self) -> Vec<u8> {
+        self.messages.unwrap_or_default()
+    }
+
     /// Adds one message's bytes.
     pub fn add(&mut self, provider: &P, bytes: &[u8]) {
         if let Some(messages) = &mut self.messages {
