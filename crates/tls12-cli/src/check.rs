@@ -3,7 +3,7 @@
 use clap::{Args, ValueEnum};
 use stateright::Model;
 use tls12::handshake::ClientAuth;
-use tls12_model::check::{check, shard, sweep, CheckReport};
+use tls12_model::check::{check_with, shard, sweep, CheckReport, Search};
 use tls12_model::{Config, Move, Tls12Model};
 
 use crate::common::{fail, usage, CliError};
@@ -48,6 +48,8 @@ pub enum MoveArg {
     InjectFinished,
     /// Inject plaintext application data.
     InjectAppData,
+    /// Strip extended_master_secret from a plaintext hello.
+    Downgrade,
 }
 
 impl From<MoveArg> for Move {
@@ -61,6 +63,7 @@ impl From<MoveArg> for Move {
             MoveArg::InjectCcs => Move::InjectCcs,
             MoveArg::InjectFinished => Move::InjectFinished,
             MoveArg::InjectAppData => Move::InjectAppData,
+            MoveArg::Downgrade => Move::Downgrade,
         }
     }
 }
@@ -143,6 +146,11 @@ pub struct CheckArgs {
     /// With --sweep: run only shard I of N (e.g. 2/4), for a CI matrix.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
+    /// Search depth-first: needs memory only for visited states' fingerprints, not for a
+    /// breadth-first frontier, for configurations too large otherwise (counterexamples
+    /// may be longer than breadth-first's shortest ones).
+    #[arg(long)]
+    dfs: bool,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), CliError> {
@@ -169,9 +177,13 @@ pub fn run_check(args: CheckArgs) -> Result<bool, CliError> {
         (false, Some(_)) => return Err(usage("--shard needs --sweep")),
         (false, None) => vec![args.model.config()?],
     };
+    let search = match args.dfs {
+        true => Search::Dfs,
+        false => Search::Bfs,
+    };
     let reports: Vec<CheckReport> = configs
         .iter()
-        .map(|cfg| check(cfg, args.model.threads))
+        .map(|cfg| check_with(cfg, args.model.threads, search))
         .collect();
     let ok = reports.iter().all(|r| r.ok);
     if args.json {

@@ -29,6 +29,8 @@ pub struct PropertyReport {
 pub struct CheckReport {
     /// What was explored.
     pub config: Config,
+    /// How.
+    pub search: Search,
     /// States generated, duplicates included.
     pub states: usize,
     /// Distinct states.
@@ -45,14 +47,41 @@ pub struct CheckReport {
     pub ok: bool,
 }
 
+/// How the state space is searched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum Search {
+    /// Breadth-first: counterexamples are shortest.
+    #[default]
+    Bfs,
+    /// Depth-first: holds only the current path and the fingerprints of visited states,
+    /// so configurations too large for breadth-first fit in memory (counterexamples may
+    /// be longer).
+    Dfs,
+}
+
 /// Explores every state of `cfg` breadth-first on `threads` threads.
 pub fn check(cfg: &Config, threads: usize) -> CheckReport {
+    check_with(cfg, threads, Search::Bfs)
+}
+
+/// Explores every state of `cfg` on `threads` threads, searching as `search` says.
+pub fn check_with(cfg: &Config, threads: usize, search: Search) -> CheckReport {
     let start = Instant::now();
-    let checker = Tls12Model::new(cfg.clone())
+    let builder = Tls12Model::new(cfg.clone())
         .checker()
-        .threads(threads.max(1))
-        .spawn_bfs()
-        .join();
+        .threads(threads.max(1));
+    match search {
+        Search::Bfs => report(cfg, search, start, builder.spawn_bfs().join()),
+        Search::Dfs => report(cfg, search, start, builder.spawn_dfs().join()),
+    }
+}
+
+fn report(
+    cfg: &Config,
+    search: Search,
+    start: Instant,
+    checker: impl Checker<Tls12Model>,
+) -> CheckReport {
     let seconds = start.elapsed().as_secs_f64();
     let model = checker.model();
     let properties: Vec<PropertyReport> = model
@@ -81,6 +110,7 @@ pub fn check(cfg: &Config, threads: usize) -> CheckReport {
     let states = checker.state_count();
     CheckReport {
         config: cfg.clone(),
+        search,
         states,
         unique_states: checker.unique_state_count(),
         max_depth: checker.max_depth(),
@@ -101,8 +131,16 @@ impl std::fmt::Display for CheckReport {
         )?;
         writeln!(
             f,
-            "states: {} generated, {} unique, depth {}, {:.1} s, {:.0} states/s",
-            self.states, self.unique_states, self.max_depth, self.seconds, self.states_per_second
+            "states: {} generated, {} unique{}, depth {}, {:.1} s, {:.0} states/s",
+            self.states,
+            self.unique_states,
+            match self.search {
+                Search::Bfs => " (breadth-first)",
+                Search::Dfs => " (depth-first)",
+            },
+            self.max_depth,
+            self.seconds,
+            self.states_per_second
         )?;
         for p in &self.properties {
             let verdict = match (p.kind, p.holds) {

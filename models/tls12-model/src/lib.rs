@@ -31,6 +31,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -275,6 +276,80 @@ impl Conn {
     }
 }
 
+/// A connection as the state holds it: shared between a state and its successors until a
+/// step changes it (a step touches one connection, so cloning a state copies no
+/// connection), and hashed once per change (a state's fingerprint hashes each
+/// connection's stored hash instead of its contents). Reads go through `Deref`; a change
+/// goes through [`Shared::edit`], whose guard rehashes when dropped.
+#[derive(Clone, Debug)]
+pub struct Shared {
+    hash: u64,
+    conn: Arc<Conn>,
+}
+
+impl Shared {
+    fn new(conn: Conn) -> Self {
+        Self {
+            hash: content_hash(&conn),
+            conn: Arc::new(conn),
+        }
+    }
+
+    /// The connection, for changing: rehashed when the guard drops.
+    pub fn edit(&mut self) -> Edit<'_> {
+        Edit(self)
+    }
+}
+
+/// A connection's hash: ahash with fixed seeds (as stateright's fingerprints), so it is
+/// the same in every run and on every thread.
+fn content_hash(conn: &Conn) -> u64 {
+    ahash::RandomState::with_seeds(0x0071_1512, 0x006d_6f64, 1, 2).hash_one(conn)
+}
+
+impl std::ops::Deref for Shared {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.conn
+    }
+}
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && (Arc::ptr_eq(&self.conn, &other.conn) || self.conn == other.conn)
+    }
+}
+
+impl Eq for Shared {}
+
+impl Hash for Shared {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// A connection being changed (see [`Shared`]).
+pub struct Edit<'a>(&'a mut Shared);
+
+impl std::ops::Deref for Edit<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for Edit<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        Arc::make_mut(&mut self.0.conn)
+    }
+}
+
+impl Drop for Edit<'_> {
+    fn drop(&mut self) {
+        self.0.hash = content_hash(&self.0.conn);
+    }
+}
+
 /// Faults observed while taking a step: the history the transition properties read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Violations {
@@ -292,7 +367,7 @@ pub struct Violations {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct State {
     /// Connection `client * conns + j` is client `client`'s `j`th.
-    pub conns: Vec<Conn>,
+    pub conns: Vec<Shared>,
     /// The server's session cache.
     pub cache: InMemoryCache,
     /// Each client's stored session.
@@ -554,7 +629,7 @@ impl Model for Tls12Model {
     fn init_states(&self) -> Vec<State> {
         vec![State {
             conns: (0..self.cfg.clients * self.cfg.conns)
-                .map(|_| Conn::new())
+                .map(|_| Shared::new(Conn::new()))
                 .collect(),
             cache: InMemoryCache::new(self.cfg.cache, 3600),
             sessions: vec![None; self.cfg.clients],
@@ -628,7 +703,8 @@ impl Model for Tls12Model {
                 .ok()?;
                 // Application data queued before the handshake: sent after Finished.
                 conn.send(b"ping").ok()?;
-                let c = &mut state.conns[i];
+                let mut guard = state.conns[i].edit();
+                let c = &mut *guard;
                 transmit(&mut c.to_server, conn.take_output());
                 c.client = Some(conn);
                 c.offered = offered;
@@ -638,13 +714,15 @@ impl Model for Tls12Model {
                 self.deliver(&mut state, conn, Side::ToServer, true)?
             }
             Action::Ignore { conn } => {
-                let c = &mut state.conns[conn];
+                let mut guard = state.conns[conn].edit();
+                let c = &mut *guard;
                 c.to_server.queue.pop_front()?;
                 c.to_server.delivered += 1;
                 c.ignored = true;
             }
             Action::Timeout { conn } => {
-                let c = &mut state.conns[conn];
+                let mut guard = state.conns[conn].edit();
+                let c = &mut *guard;
                 let client = c.client.as_mut()?;
                 let timeout = UnixTime(NOW.0 + 3600);
                 if client.tick(timeout).is_ok() {
@@ -663,7 +741,8 @@ impl Model for Tls12Model {
                 let replayed = (mv == Move::Replay)
                     .then(|| self.replay_source(last, conn, side, arg))
                     .flatten();
-                let c = &mut state.conns[conn];
+                let mut guard = state.conns[conn].edit();
+                let c = &mut *guard;
                 let queue = &mut c.channel_mut(side).queue;
                 match mv {
                     Move::Drop => {
@@ -818,7 +897,8 @@ impl Tls12Model {
             violations,
             ..
         } = state;
-        let c = &mut conns[i];
+        let mut guard = conns[i].edit();
+        let c = &mut *guard;
         let record = c.channel_mut(side).queue.pop_front()?;
         // Only what an end receives while it is still handshaking is in a transcript.
         let handshaking = match side {
@@ -938,7 +1018,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
         Property::always(
             "both ends that reach AppData agree on every parameter and the transcript",
             |m: &Tls12Model, s: &State| {
-                s.conns.iter().filter_map(both_in_traffic).all(|(c, sv)| {
+                s.conns.iter().filter_map(|c| both_in_traffic(c)).all(|(c, sv)| {
                     c.version == sv.version
                         && c.suite == sv.suite
                         && c.session_id == sv.session_id
@@ -1015,7 +1095,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
         Property::always(
             "a completed handshake uses extended master secret and secure renegotiation, for the name asked",
             |_: &Tls12Model, s: &State| {
-                s.conns.iter().filter_map(both_in_traffic).all(|(c, _)| {
+                s.conns.iter().filter_map(|c| both_in_traffic(c)).all(|(c, _)| {
                     c.extended_master_secret
                         && c.secure_renegotiation
                         && c.server_name.as_deref() == Some(SERVER_NAME)
@@ -1060,7 +1140,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             |_: &Tls12Model, s: &State| {
                 s.conns
                     .iter()
-                    .filter_map(both_in_traffic)
+                    .filter_map(|c| both_in_traffic(c))
                     .any(|(c, _)| !c.resumed)
             },
         ));
@@ -1081,7 +1161,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             |_: &Tls12Model, s: &State| {
                 s.conns
                     .iter()
-                    .filter_map(both_in_traffic)
+                    .filter_map(|c| both_in_traffic(c))
                     .any(|(c, _)| c.resumed)
             },
         ));
@@ -1145,7 +1225,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             |_: &Tls12Model, s: &State| {
                 s.conns
                     .iter()
-                    .filter_map(both_in_traffic)
+                    .filter_map(|c| both_in_traffic(c))
                     .any(|(_, x)| x.client_certificate.is_some())
             },
         ));
