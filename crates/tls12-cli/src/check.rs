@@ -50,6 +50,8 @@ pub enum MoveArg {
     InjectAppData,
     /// Strip extended_master_secret from a plaintext hello.
     Downgrade,
+    /// Edit one field of a plaintext hello, key exchange or certificate request.
+    Tamper,
 }
 
 impl From<MoveArg> for Move {
@@ -64,6 +66,7 @@ impl From<MoveArg> for Move {
             MoveArg::InjectFinished => Move::InjectFinished,
             MoveArg::InjectAppData => Move::InjectAppData,
             MoveArg::Downgrade => Move::Downgrade,
+            MoveArg::Tamper => Move::Tamper,
         }
     }
 }

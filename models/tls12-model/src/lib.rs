@@ -37,13 +37,15 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub mod check;
+pub mod tamper;
 use stateright::{Model, Property};
+pub use tamper::{Expect, Tamper};
 use tls12::crypto::symbolic::{SymbolicPki, SymbolicProvider};
 use tls12::crypto::UnixTime;
 use tls12::handshake::client::{ClientConfig, ClientIdentity};
 use tls12::handshake::server::{Hook, ServerConfig};
 use tls12::handshake::{ClientAuth, Event, HandshakeSummary, Phase};
-use tls12::msgs::enums::{ContentType, HandshakeType, ProtocolVersion};
+use tls12::msgs::enums::{AlertDescription, ContentType, HandshakeType, ProtocolVersion};
 use tls12::msgs::{CertificateDer, SessionId};
 use tls12::record::{Deframer, HandshakeJoiner, OpaqueRecord};
 use tls12::session::{InMemoryCache, Session, SessionCache};
@@ -96,11 +98,14 @@ pub enum Move {
     /// Downgrade a plaintext ClientHello or ServerHello in flight: strip its
     /// extended_master_secret extension (the triple-handshake precondition).
     Downgrade,
+    /// Edit one field of a plaintext hello, key exchange or certificate request (see
+    /// [`Tamper`]); the receiver must answer as the RFCs say, at once.
+    Tamper,
 }
 
 impl Move {
     /// Every move.
-    pub const ALL: [Move; 9] = [
+    pub const ALL: [Move; 10] = [
         Move::Drop,
         Move::Duplicate,
         Move::Reorder,
@@ -110,6 +115,7 @@ impl Move {
         Move::InjectFinished,
         Move::InjectAppData,
         Move::Downgrade,
+        Move::Tamper,
     ];
 }
 
@@ -206,6 +212,8 @@ pub struct Conn {
     pub completed: (bool, bool),
     /// The first record the server end received (its ClientHello, unless tampered).
     pub hello: Option<Record>,
+    /// A field edit waiting at the head of a channel, until it is delivered.
+    pub tampered: Option<(Side, Tamper)>,
 }
 
 impl Conn {
@@ -229,6 +237,7 @@ impl Conn {
             timed_out: false,
             completed: (false, false),
             hello: None,
+            tampered: None,
         }
     }
 
@@ -361,6 +370,12 @@ pub struct Violations {
     pub phase_table: bool,
     /// An end reached AppData although what it received was not what its peer sent.
     pub tampered_completion: bool,
+    /// An end answered an edited message otherwise than the RFCs say.
+    pub tamper_answered: bool,
+    /// A client announced a new session after resuming one.
+    pub new_session_on_resumption: bool,
+    /// A completed client's handshake timer would close it.
+    pub timer_after_completion: bool,
 }
 
 /// The whole system.
@@ -442,6 +457,13 @@ impl Tls12Model {
         let mut server = ServerConfig::new(pki.server_chain.clone(), pki.server_key.clone());
         server.client_auth = cfg.client_auth;
         server.client_roots = Some(pki.roots.clone());
+        // The model's server serves named clients only (an acceptance hook).
+        server.accept = Some(Hook(|hello| {
+            hello
+                .extensions()
+                .iter()
+                .any(|e| matches!(e, tls12::msgs::ClientExtension::ServerName(_)))
+        }));
         let mut unwilling_server = server.clone();
         unwilling_server.willing_to_resume = Some(Hook(|_| false));
         let mut client = ClientConfig::new(pki.roots.clone());
@@ -569,6 +591,53 @@ fn downgrade(record: &[u8]) -> Option<Record> {
     }
     *first = msg.get_encoding();
     Some(plaintext(ContentType::Handshake, &msgs.concat()))
+}
+
+/// A plaintext handshake record with one of its messages edited, if the edit applies.
+fn tamper(record: &[u8], edit: Tamper) -> Option<Record> {
+    let mut msgs = messages(record);
+    let (slot, edited) = msgs
+        .iter()
+        .enumerate()
+        .find_map(|(k, m)| Some((k, edit.apply(m)?)))?;
+    msgs[slot] = edited;
+    Some(plaintext(ContentType::Handshake, &msgs.concat()))
+}
+
+/// The plaintext handshake messages of a flight (records as an end wrote them).
+fn flight_messages(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut deframer = Deframer::new();
+    deframer.push(bytes);
+    let mut out = Vec::new();
+    while let Ok(Some(record)) = deframer.pop() {
+        let mut encoded = Vec::new();
+        record.encode(&mut encoded);
+        out.extend(messages(&encoded));
+    }
+    out
+}
+
+/// Whether an end answered an edited message as [`Tamper::expect`] says: `failed` is the
+/// alert it sent, if any; `out` what it wrote.
+fn answered_as_expected(edit: Tamper, failed: Option<AlertDescription>, out: &[u8]) -> bool {
+    use tls12::msgs::{HandshakeMessage, HandshakePayload, KeyExchange, ServerKeyExchange};
+    match edit.expect() {
+        Expect::Refuse(alert) => failed == Some(alert),
+        Expect::Group(group) => {
+            failed.is_none() && flight_messages(out).iter().any(|m| {
+                matches!(
+                    HandshakeMessage::read_bytes(m, KeyExchange::Ecdhe).map(|m| m.payload),
+                    Ok(HandshakePayload::ServerKeyExchange(ServerKeyExchange::Ecdhe { params, .. }))
+                        if params.group == group
+                )
+            })
+        }
+        // An empty Certificate: type, length 3, an empty certificate_list.
+        Expect::NoCertificate => {
+            failed.is_none()
+                && flight_messages(out).first().map(Vec::as_slice) == Some(&[11, 0, 0, 3, 0, 0, 0])
+        }
+    }
 }
 
 /// Whether the server's ServerHello on this connection echoed `id`: it resumed that
@@ -779,6 +848,11 @@ impl Model for Tls12Model {
                         queue.push_front(plaintext(ContentType::ApplicationData, b"forged"))
                     }
                     Move::Downgrade => queue[0] = downgrade(queue.front()?)?,
+                    Move::Tamper => {
+                        let edit = *Tamper::ALL.get(arg)?;
+                        queue[0] = tamper(queue.front()?, edit)?;
+                        c.tampered = Some((side, edit));
+                    }
                 }
                 c.attacked = Some(mv);
                 state.budget -= 1;
@@ -846,6 +920,18 @@ impl Tls12Model {
                             mv,
                             arg: 0,
                         });
+                    }
+                    Move::Tamper => {
+                        for (arg, &edit) in Tamper::ALL.iter().enumerate() {
+                            if queue.front().is_some_and(|r| tamper(r, edit).is_some()) {
+                                actions.push(Action::Attack {
+                                    conn: i,
+                                    side,
+                                    mv,
+                                    arg,
+                                });
+                            }
+                        }
                     }
                     Move::InjectCcs | Move::InjectFinished | Move::InjectAppData => {
                         actions.push(Action::Attack {
@@ -915,6 +1001,13 @@ impl Tls12Model {
         // handshaking: tampered with when the latter differs from what its peer sent.
         let faithful = c.channel(side).faithful;
         let content = parse(&record).map(|r| r.typ);
+        let edit = match c.tampered {
+            Some((edited, edit)) if edited == side => {
+                c.tampered = None;
+                Some(edit)
+            }
+            _ => None,
+        };
         match side {
             Side::ToServer => {
                 if c.server.is_none() {
@@ -950,6 +1043,10 @@ impl Tls12Model {
                 let received = server.take_received();
                 violations.early_data |= !received.is_empty() && after != Phase::AppData;
                 let out = server.take_output();
+                if let Some(edit) = edit {
+                    let alert = server.error().and_then(|e| e.alert_sent());
+                    violations.tamper_answered |= !answered_as_expected(edit, alert, &out);
+                }
                 transmit(&mut c.to_client, out);
             }
             Side::ToClient => {
@@ -970,12 +1067,24 @@ impl Tls12Model {
                 c.completed.0 |= after == Phase::AppData;
                 let received = client.take_received();
                 violations.early_data |= !received.is_empty() && after != Phase::AppData;
+                if before != Phase::AppData && after == Phase::AppData {
+                    // The handshake timer is for handshakes: it never closes a completed
+                    // connection.
+                    let late = UnixTime(NOW.0 + 3600);
+                    violations.timer_after_completion |= client.clone().tick(late).is_err();
+                }
                 while let Some(event) = client.next_event() {
                     if let Event::NewSession(session) = event {
+                        violations.new_session_on_resumption |=
+                            client.summary().is_some_and(|x| x.resumed);
                         sessions[client_index] = Some(*session);
                     }
                 }
                 let out = client.take_output();
+                if let Some(edit) = edit {
+                    let alert = client.error().and_then(|e| e.alert_sent());
+                    violations.tamper_answered |= !answered_as_expected(edit, alert, &out);
+                }
                 transmit(&mut c.to_server, out);
             }
         }
@@ -1091,6 +1200,27 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
         Property::always(
             "no end reaches AppData on a tampered transcript",
             |_: &Tls12Model, s: &State| !s.violations.tampered_completion,
+        ),
+        Property::always(
+            "an edited hello field is answered as the RFCs say, at once",
+            |_: &Tls12Model, s: &State| !s.violations.tamper_answered,
+        ),
+        Property::always(
+            "a client announces a new session only after a full handshake",
+            |_: &Tls12Model, s: &State| !s.violations.new_session_on_resumption,
+        ),
+        Property::always(
+            "the handshake timer never closes a completed connection",
+            |_: &Tls12Model, s: &State| !s.violations.timer_after_completion,
+        ),
+        Property::always(
+            "the server acknowledges the name in a full handshake and never when resuming",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().all(|c| {
+                    c.server_summary()
+                        .is_none_or(|x| server_acked_name(c) == Some(!x.resumed))
+                })
+            },
         ),
         Property::always(
             "a completed handshake uses extended master secret and secure renegotiation, for the name asked",
@@ -1269,6 +1399,10 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                     "the attacker injects application data and the connection fails",
                     |_: &Tls12Model, s: &State| attacked(s, Move::InjectAppData),
                 ),
+                Move::Tamper => Property::sometimes(
+                    "the attacker edits a hello field and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::Tamper),
+                ),
             });
         }
     }
@@ -1283,6 +1417,22 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
         ));
     }
     props
+}
+
+/// Whether the ServerHello the server sent on this connection acknowledged a name.
+fn server_acked_name(conn: &Conn) -> Option<bool> {
+    use tls12::msgs::{HandshakeMessage, HandshakePayload, KeyExchange};
+    let first = messages(conn.to_client.sent.first()?).into_iter().next()?;
+    match HandshakeMessage::read_bytes(&first, KeyExchange::Ecdhe)
+        .ok()?
+        .payload
+    {
+        HandshakePayload::ServerHello(sh) => Some(
+            sh.extensions()
+                .contains(&tls12::msgs::ServerExtension::ServerNameAck),
+        ),
+        _ => None,
+    }
 }
 
 fn attacked(s: &State, mv: Move) -> bool {

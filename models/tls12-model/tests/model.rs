@@ -7,8 +7,9 @@
 
 use stateright::{Checker, Model};
 use tls12::handshake::{ClientAuth, Phase};
+use tls12::msgs::enums::HandshakeType;
 use tls12_model::check::check;
-use tls12_model::{Action, Config, Move, Side, State, Tls12Model};
+use tls12_model::{Action, Config, Expect, Move, Side, State, Tamper, Tls12Model};
 
 /// Small enough for `cargo test` (well under two minutes here), big enough to reach
 /// every case: two clients whose second connections compete for a one-session cache.
@@ -184,4 +185,112 @@ fn an_impostor_with_a_stolen_certificate_is_refused() {
         .properties
         .iter()
         .any(|p| p.name == "an impostor's CertificateVerify is refused" && p.holds));
+}
+
+/// One client with a certificate, asked for it optionally: every message a field edit
+/// applies to is on the wire.
+fn tamper_config() -> Config {
+    Config {
+        clients: 1,
+        conns: 2,
+        cache: 1,
+        unwilling: false,
+        ignore: false,
+        client_auth: ClientAuth::Optional,
+        client_cert: true,
+        impostor: false,
+        attacker: 1,
+        moves: vec![Move::Tamper],
+    }
+}
+
+#[test]
+fn every_field_edit_is_answered_as_the_rfcs_say() {
+    let model = Tls12Model::new(tamper_config());
+    for (arg, edit) in Tamper::ALL.iter().copied().enumerate() {
+        let mut state = model.init_states().remove(0);
+        let mut path = Vec::new();
+        step(&model, &mut state, Action::Connect { client: 0 }, &mut path);
+        let side = match edit.target() {
+            HandshakeType::ClientHello => Side::ToServer,
+            _ => {
+                step(
+                    &model,
+                    &mut state,
+                    Action::Deliver {
+                        conn: 0,
+                        side: Side::ToServer,
+                    },
+                    &mut path,
+                );
+                Side::ToClient
+            }
+        };
+        let attack = Action::Attack {
+            conn: 0,
+            side,
+            mv: Move::Tamper,
+            arg,
+        };
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        assert!(actions.contains(&attack), "{edit:?} is not offered");
+        step(&model, &mut state, attack, &mut path);
+        step(
+            &model,
+            &mut state,
+            Action::Deliver { conn: 0, side },
+            &mut path,
+        );
+        let conn = &state.conns[0];
+        let receiver_alert = match side {
+            Side::ToServer => conn.server.as_ref().unwrap().error().cloned(),
+            Side::ToClient => conn.client.as_ref().unwrap().error().cloned(),
+        }
+        .and_then(|e| e.alert_sent());
+        match edit.expect() {
+            Expect::Refuse(alert) => assert_eq!(receiver_alert, Some(alert), "{edit:?}"),
+            Expect::Group(_) | Expect::NoCertificate => {
+                assert_eq!(receiver_alert, None, "{edit:?}")
+            }
+        }
+        assert!(!state.violations.tamper_answered, "{edit:?}");
+    }
+}
+
+#[test]
+fn field_edits_under_client_authentication_hold() {
+    let report = check(&tamper_config(), 2);
+    assert!(report.ok, "{report}");
+}
+
+#[test]
+fn server_policies_are_part_of_the_state() {
+    // The checker tells states apart by hash and equality: two servers that differ only
+    // in their resumption policy must differ in both, or it would merge states whose
+    // futures differ.
+    use std::hash::BuildHasher;
+    use std::sync::Arc;
+    use tls12::crypto::symbolic::{SymbolicPki, SymbolicProvider};
+    use tls12::handshake::server::{Hook, ServerConfig};
+    use tls12::ServerConnection;
+    let pki = SymbolicPki::new("server.example");
+    let willing = ServerConfig::new(pki.server_chain.clone(), pki.server_key.clone());
+    let mut unwilling = willing.clone();
+    unwilling.willing_to_resume = Some(Hook(|_| false));
+    let mut picky = willing.clone();
+    picky.willing_to_resume = Some(Hook(|s| s.extended_master_secret));
+    let conn = |cfg: &ServerConfig<_>| {
+        ServerConnection::new(Arc::new(cfg.clone()), SymbolicProvider::new(2))
+    };
+    let fixed =
+        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    let fingerprint = |c: &ServerConnection<SymbolicProvider>| fixed.hash_one(c);
+    let (a, b, c) = (conn(&willing), conn(&unwilling), conn(&picky));
+    assert_eq!(a, a.clone());
+    assert_eq!(b, b.clone());
+    assert_ne!(a, b);
+    assert_ne!(b, c);
+    assert_ne!(fingerprint(&b), fingerprint(&c));
+    assert_eq!(fingerprint(&b), fingerprint(&b.clone()));
 }
