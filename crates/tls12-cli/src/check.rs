@@ -106,6 +106,10 @@ pub struct ModelArgs {
     /// Do not explore the server being unwilling to resume a cached session.
     #[arg(long)]
     pub no_unwilling: bool,
+    /// Let a client's later connection ask for another name or offer fewer suites than
+    /// the one that made its stored session (which it must then not offer).
+    #[arg(long)]
+    pub vary: bool,
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -131,6 +135,7 @@ impl ModelArgs {
             impostor: self.impostor,
             attacker: self.attacker,
             moves,
+            vary: self.vary,
         })
     }
 }

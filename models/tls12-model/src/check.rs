@@ -205,6 +205,7 @@ pub fn sweep() -> Vec<Config> {
                         } else {
                             Vec::new()
                         },
+                        vary: false,
                     });
                 }
             }

@@ -61,8 +61,21 @@ pub type Sym = SymbolicProvider;
 /// The time of every input; the client's timer fires at `NOW + timeout`.
 const NOW: UnixTime = UnixTime(1_000);
 
-/// The server name every client asks for.
+/// The server name every client asks for (and the server's certificate is for).
 const SERVER_NAME: &str = "server.example";
+
+/// The name a client asks for after [`Change::OtherName`].
+const OTHER_NAME: &str = "other.example";
+
+/// How a client's later connection differs from the one that made its stored session
+/// (with `Config::vary`): the session must then not be offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Change {
+    /// It asks for another server name (RFC 6066 §3: a session is for its name).
+    OtherName,
+    /// It no longer offers the session's suite.
+    FewerSuites,
+}
 
 /// One record in flight, as bytes.
 pub type Record = Vec<u8>;
@@ -144,6 +157,9 @@ pub struct Config {
     pub attacker: u8,
     /// Which moves the attacker has.
     pub moves: Vec<Move>,
+    /// Whether a client's later connection may ask for another name or offer fewer
+    /// suites than the one that made its stored session.
+    pub vary: bool,
 }
 
 fn serialize_debug<T: fmt::Debug, S: serde::Serializer>(
@@ -168,6 +184,7 @@ impl Default for Config {
             impostor: false,
             attacker: 1,
             moves: Move::ALL.to_vec(),
+            vary: false,
         }
     }
 }
@@ -214,6 +231,8 @@ pub struct Conn {
     pub hello: Option<Record>,
     /// A field edit waiting at the head of a channel, until it is delivered.
     pub tampered: Option<(Side, Tamper)>,
+    /// How the client's configuration changed since its stored session was made.
+    pub change: Option<Change>,
 }
 
 impl Conn {
@@ -238,6 +257,7 @@ impl Conn {
             completed: (false, false),
             hello: None,
             tampered: None,
+            change: None,
         }
     }
 
@@ -400,6 +420,13 @@ pub enum Action {
     Connect {
         /// The client.
         client: usize,
+    },
+    /// Client `client` opens its next connection, changed since its stored session.
+    Reconnect {
+        /// The client.
+        client: usize,
+        /// What changed.
+        change: Change,
     },
     /// The next record of a channel reaches its end.
     Deliver {
@@ -618,9 +645,19 @@ fn flight_messages(bytes: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Whether an end answered an edited message as [`Tamper::expect`] says: `failed` is the
-/// alert it sent, if any; `out` what it wrote.
-fn answered_as_expected(edit: Tamper, failed: Option<AlertDescription>, out: &[u8]) -> bool {
+/// alert it sent, if any; `out` what it wrote. When the end would have refused the
+/// original record as well (another message in it was unacceptable: a certificate for
+/// another name, say), refusing is all that is asked.
+fn answered_as_expected(
+    edit: Tamper,
+    original_accepted: Option<bool>,
+    failed: Option<AlertDescription>,
+    out: &[u8],
+) -> bool {
     use tls12::msgs::{HandshakeMessage, HandshakePayload, KeyExchange, ServerKeyExchange};
+    if original_accepted == Some(false) {
+        return failed.is_some();
+    }
     match edit.expect() {
         Expect::Refuse(alert) => failed == Some(alert),
         Expect::Group(group) => {
@@ -711,6 +748,11 @@ impl Model for Tls12Model {
         for client in 0..self.cfg.clients {
             if self.next_conn(state, client).is_some() {
                 actions.push(Action::Connect { client });
+                if self.cfg.vary && state.sessions[client].is_some() {
+                    for change in [Change::OtherName, Change::FewerSuites] {
+                        actions.push(Action::Reconnect { client, change });
+                    }
+                }
             }
         }
         for (i, conn) in state.conns.iter().enumerate() {
@@ -757,26 +799,9 @@ impl Model for Tls12Model {
     fn next_state(&self, last: &State, action: Action) -> Option<State> {
         let mut state = last.clone();
         match action {
-            Action::Connect { client } => {
-                let i = self.next_conn(&state, client)?;
-                let offered = state.sessions[client].clone();
-                // Per-endpoint seeds: every connection end draws its own randoms.
-                let provider = SymbolicProvider::new(2 * i as u64 + 1);
-                let mut conn = ClientConnection::new(
-                    self.client.clone(),
-                    provider,
-                    Some(SERVER_NAME.into()),
-                    offered.clone(),
-                    NOW,
-                )
-                .ok()?;
-                // Application data queued before the handshake: sent after Finished.
-                conn.send(b"ping").ok()?;
-                let mut guard = state.conns[i].edit();
-                let c = &mut *guard;
-                transmit(&mut c.to_server, conn.take_output());
-                c.client = Some(conn);
-                c.offered = offered;
+            Action::Connect { client } => self.connect(&mut state, client, None)?,
+            Action::Reconnect { client, change } => {
+                self.connect(&mut state, client, Some(change))?
             }
             Action::Deliver { conn, side } => self.deliver(&mut state, conn, side, false)?,
             Action::DeliverUnwilling { conn } => {
@@ -867,6 +892,36 @@ impl Model for Tls12Model {
 }
 
 impl Tls12Model {
+    /// Client `client` opens its next connection, offering its stored session.
+    fn connect(&self, state: &mut State, client: usize, change: Option<Change>) -> Option<()> {
+        let i = self.next_conn(state, client)?;
+        let offered = state.sessions[client].clone();
+        let (config, name) = match change {
+            None => (self.client.clone(), SERVER_NAME),
+            Some(Change::OtherName) => (self.client.clone(), OTHER_NAME),
+            Some(Change::FewerSuites) => {
+                let mut config = (*self.client).clone();
+                let used = offered.as_ref()?.suite;
+                config.suites.retain(|s| s.suite != used);
+                (Arc::new(config), SERVER_NAME)
+            }
+        };
+        // Per-endpoint seeds: every connection end draws its own randoms.
+        let provider = SymbolicProvider::new(2 * i as u64 + 1);
+        let mut conn =
+            ClientConnection::new(config, provider, Some(name.into()), offered.clone(), NOW)
+                .ok()?;
+        // Application data queued before the handshake: sent after Finished.
+        conn.send(b"ping").ok()?;
+        let mut guard = state.conns[i].edit();
+        let c = &mut *guard;
+        transmit(&mut c.to_server, conn.take_output());
+        c.client = Some(conn);
+        c.offered = offered;
+        c.change = change;
+        Some(())
+    }
+
     /// The attacker's moves on connection `i`.
     fn attacks(&self, state: &State, i: usize, conn: &Conn, actions: &mut Vec<Action>) {
         for side in [Side::ToServer, Side::ToClient] {
@@ -991,10 +1046,11 @@ impl Tls12Model {
             Side::ToServer => c.server_phase() != Phase::AppData,
             Side::ToClient => c.client_phase() != Phase::AppData,
         };
+        // What the honest sender sent in this place (an edit's original).
+        let original = c.channel(side).sent.get(c.channel(side).delivered).cloned();
         {
             let channel = c.channel_mut(side);
-            channel.faithful &=
-                !handshaking || channel.sent.get(channel.delivered) == Some(&record);
+            channel.faithful &= !handshaking || original.as_ref() == Some(&record);
             channel.delivered += 1;
         }
         // An end's transcript is what it sent (honest) and what it received while
@@ -1029,6 +1085,11 @@ impl Tls12Model {
                 let before = server.phase();
                 let was_dead = server.error().cloned();
                 let snapshot = was_dead.is_some().then(|| server.clone());
+                // For an edited record: would the server have accepted the original?
+                let original_accepted = edit.zip(original.as_ref()).map(|(_, original)| {
+                    let mut twin = server.clone();
+                    twin.receive(original, NOW, &mut cache.clone()).is_ok()
+                });
                 let result = server.receive(&record, NOW, cache);
                 let after = server.phase();
                 if let Some(dead) = was_dead {
@@ -1045,7 +1106,8 @@ impl Tls12Model {
                 let out = server.take_output();
                 if let Some(edit) = edit {
                     let alert = server.error().and_then(|e| e.alert_sent());
-                    violations.tamper_answered |= !answered_as_expected(edit, alert, &out);
+                    violations.tamper_answered |=
+                        !answered_as_expected(edit, original_accepted, alert, &out);
                 }
                 transmit(&mut c.to_client, out);
             }
@@ -1054,6 +1116,9 @@ impl Tls12Model {
                 let before = client.phase();
                 let was_dead = client.error().cloned();
                 let snapshot = was_dead.is_some().then(|| client.clone());
+                let original_accepted = edit
+                    .zip(original.as_ref())
+                    .map(|(_, original)| client.clone().receive(original, NOW).is_ok());
                 let result = client.receive(&record, NOW);
                 let after = client.phase();
                 if let Some(dead) = was_dead {
@@ -1083,7 +1148,8 @@ impl Tls12Model {
                 let out = client.take_output();
                 if let Some(edit) = edit {
                     let alert = client.error().and_then(|e| e.alert_sent());
-                    violations.tamper_answered |= !answered_as_expected(edit, alert, &out);
+                    violations.tamper_answered |=
+                        !answered_as_expected(edit, original_accepted, alert, &out);
                 }
                 transmit(&mut c.to_server, out);
             }
@@ -1206,6 +1272,22 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             |_: &Tls12Model, s: &State| !s.violations.tamper_answered,
         ),
         Property::always(
+            "a client offers a stored session only for the name and a suite it asks for now",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().all(|c| {
+                    let Some(hello) = c.to_server.sent.first().and_then(|r| client_hello(r)) else {
+                        return true;
+                    };
+                    hello.session_id.is_empty()
+                        || c.offered.as_ref().is_some_and(|o| {
+                            o.id == hello.session_id
+                                && o.server_name.as_deref() == asked_name(&hello)
+                                && hello.cipher_suites.contains(&o.suite)
+                        })
+                })
+            },
+        ),
+        Property::always(
             "a client announces a new session only after a full handshake",
             |_: &Tls12Model, s: &State| !s.violations.new_session_on_resumption,
         ),
@@ -1317,6 +1399,22 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             ));
         }
     }
+    if cfg.vary && cfg.conns > 1 && cfg.cache > 0 {
+        props.push(Property::sometimes(
+            "a client keeps a stored session made for another name or suite to itself",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().any(|c| {
+                    c.change.is_some()
+                        && c.offered.is_some()
+                        && c.to_server
+                            .sent
+                            .first()
+                            .and_then(|r| client_hello(r))
+                            .is_some_and(|h| h.session_id.is_empty())
+                })
+            },
+        ));
+    }
     if cfg.ignore {
         props.push(Property::sometimes(
             "a fatal ignore closes the client",
@@ -1419,6 +1517,30 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
     props
 }
 
+/// The ClientHello of a plaintext record.
+fn client_hello(record: &[u8]) -> Option<tls12::msgs::ClientHello> {
+    use tls12::msgs::{HandshakeMessage, HandshakePayload, KeyExchange};
+    let first = messages(record).into_iter().next()?;
+    match HandshakeMessage::read_bytes(&first, KeyExchange::Ecdhe)
+        .ok()?
+        .payload
+    {
+        HandshakePayload::ClientHello(ch) => Some(ch),
+        _ => None,
+    }
+}
+
+/// The host name a ClientHello asks for.
+fn asked_name(hello: &tls12::msgs::ClientHello) -> Option<&str> {
+    hello.extensions().iter().find_map(|e| match e {
+        tls12::msgs::ClientExtension::ServerName(names) => names
+            .iter()
+            .find(|n| n.typ == tls12::msgs::enums::ServerNameType::HostName)
+            .and_then(|n| std::str::from_utf8(&n.name).ok()),
+        _ => None,
+    })
+}
+
 /// Whether the ServerHello the server sent on this connection acknowledged a name.
 fn server_acked_name(conn: &Conn) -> Option<bool> {
     use tls12::msgs::{HandshakeMessage, HandshakePayload, KeyExchange};
@@ -1513,6 +1635,10 @@ pub fn explain(model: &Tls12Model, path: &[(State, Option<Action>)]) -> Vec<Stri
                     None => String::new(),
                 };
                 format!("conn {i}: client {client} connects{offer}: -> ClientHello")
+            }
+            Action::Reconnect { client, change } => {
+                let i = model.next_conn(state, *client).unwrap_or(0);
+                format!("conn {i}: client {client} connects, {change:?}: -> ClientHello")
             }
             Action::Deliver { conn, side } | Action::Attack { conn, side, .. }
                 if next.is_some() =>

@@ -25,6 +25,7 @@ fn ci_config() -> Config {
         impostor: false,
         attacker: 0,
         moves: Vec::new(),
+        vary: false,
     }
 }
 
@@ -132,6 +133,7 @@ fn client_authentication_required_holds() {
         impostor: false,
         attacker: 0,
         moves: Vec::new(),
+        vary: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -154,6 +156,7 @@ fn every_attacker_move_is_applied_and_rejected() {
         impostor: false,
         attacker: 1,
         moves: Move::ALL.to_vec(),
+        vary: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -178,6 +181,7 @@ fn an_impostor_with_a_stolen_certificate_is_refused() {
         impostor: true,
         attacker: 0,
         moves: Vec::new(),
+        vary: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -187,8 +191,9 @@ fn an_impostor_with_a_stolen_certificate_is_refused() {
         .any(|p| p.name == "an impostor's CertificateVerify is refused" && p.holds));
 }
 
-/// One client with a certificate, asked for it optionally: every message a field edit
-/// applies to is on the wire.
+/// One client with a certificate, asked for it optionally, whose second connection may
+/// ask for another name or offer fewer suites: every message a field edit applies to is
+/// on the wire, and the client has reasons not to offer its session.
 fn tamper_config() -> Config {
     Config {
         clients: 1,
@@ -201,6 +206,7 @@ fn tamper_config() -> Config {
         impostor: false,
         attacker: 1,
         moves: vec![Move::Tamper],
+        vary: true,
     }
 }
 
@@ -259,9 +265,12 @@ fn every_field_edit_is_answered_as_the_rfcs_say() {
 }
 
 #[test]
-fn field_edits_under_client_authentication_hold() {
+fn field_edits_and_changed_clients_hold() {
     let report = check(&tamper_config(), 2);
     assert!(report.ok, "{report}");
+    assert!(report.properties.iter().any(|p| p.name
+        == "a client keeps a stored session made for another name or suite to itself"
+        && p.holds));
 }
 
 #[test]
