@@ -117,10 +117,21 @@ impl<P: Provider> Common<P> {
         err
     }
 
+    /// Whether we may still send: not after an error nor after our close_notify.
     fn check(&self) -> Result<(), Error> {
         match &self.error {
             Some(err) => Err(err.clone()),
             None if self.close_notify_sent => Err(Error::Closed),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether we may still read: not after an error. Our own close_notify closes only
+    /// the write side (RFC 5246 §7.2.1): the peer's answering close_notify, and data it
+    /// sent before it saw ours, still arrive.
+    fn check_readable(&self) -> Result<(), Error> {
+        match &self.error {
+            Some(err) => Err(err.clone()),
             None => Ok(()),
         }
     }
@@ -341,7 +352,7 @@ impl<P: Provider> ServerConnection<P> {
         now: UnixTime,
         cache: &mut dyn SessionCache,
     ) -> Result<(), Error> {
-        self.common.check()?;
+        self.common.check_readable()?;
         self.common.records.push(bytes);
         match self.process(now, cache) {
             Ok(()) => Ok(()),
@@ -433,7 +444,7 @@ impl<P: Provider> ClientConnection<P> {
 
     /// Takes bytes from the server at time `now`.
     pub fn receive(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), Error> {
-        self.common.check()?;
+        self.common.check_readable()?;
         self.common.records.push(bytes);
         match self.process(now) {
             Ok(()) => Ok(()),
@@ -447,7 +458,7 @@ impl<P: Provider> ClientConnection<P> {
     /// Lets time pass: a handshake not complete within the configured timeout fails (the
     /// spec's "the server ignores the ClientHello; the client's timer fires").
     pub fn tick(&mut self, now: UnixTime) -> Result<(), Error> {
-        self.common.check()?;
+        self.common.check_readable()?;
         if let Err(err) = self.state.check_timeout(&self.config, self.started, now) {
             self.close_state();
             return Err(self.common.fail(err));

@@ -413,6 +413,14 @@ fn errors_are_sticky_and_close_notify_closes() {
     assert!(std::iter::from_fn(|| server.next_event()).any(|e| e == Event::PeerClosed));
     assert_eq!(server.send(b"late"), Err(Error::Closed));
     assert!(client.send(b"late").is_err());
+    // The closer still reads: the server's answering close_notify closes the client, and
+    // what the handshake settled stays readable on both ends.
+    assert_eq!(client.phase(), Phase::AppData);
+    let answer = server.take_output();
+    assert!(!answer.is_empty());
+    client.receive(&answer, NOW).unwrap();
+    assert_eq!(client.phase(), Phase::Closed);
+    assert!(client.summary().is_some() && server.summary().is_some());
 
     let mut server = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
     let err = server
