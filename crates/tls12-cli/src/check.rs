@@ -110,6 +110,9 @@ pub struct ModelArgs {
     /// the one that made its stored session (which it must then not offer).
     #[arg(long)]
     pub vary: bool,
+    /// Let clients close completed connections (close_notify both ways).
+    #[arg(long)]
+    pub close: bool,
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -136,6 +139,7 @@ impl ModelArgs {
             attacker: self.attacker,
             moves,
             vary: self.vary,
+            close: self.close,
         })
     }
 }

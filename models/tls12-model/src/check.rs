@@ -206,6 +206,7 @@ pub fn sweep() -> Vec<Config> {
                             Vec::new()
                         },
                         vary: false,
+                        close: false,
                     });
                 }
             }

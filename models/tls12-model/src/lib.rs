@@ -89,6 +89,26 @@ pub enum Side {
     ToClient,
 }
 
+/// Why a server that found the offered session in its cache does not resume it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Unwilling {
+    /// Its `willing_to_resume` hook says no.
+    Hook,
+    /// Resumption is switched off in its configuration.
+    ResumptionOff,
+    /// It was reconfigured without the session's suite.
+    SuiteRemoved,
+}
+
+impl Unwilling {
+    /// Every reason.
+    pub const ALL: [Unwilling; 3] = [
+        Unwilling::Hook,
+        Unwilling::ResumptionOff,
+        Unwilling::SuiteRemoved,
+    ];
+}
+
 /// An attacker's move on one channel (SMACK-style).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Move {
@@ -141,7 +161,8 @@ pub struct Config {
     pub conns: usize,
     /// Server session-cache capacity (oldest evicted first).
     pub cache: usize,
-    /// Whether the server may be unwilling to resume a session it found.
+    /// Whether the server may be unwilling to resume a session it found (for each
+    /// [`Unwilling`] reason).
     pub unwilling: bool,
     /// Whether the server may ignore a ClientHello.
     pub ignore: bool,
@@ -160,6 +181,8 @@ pub struct Config {
     /// Whether a client's later connection may ask for another name or offer fewer
     /// suites than the one that made its stored session.
     pub vary: bool,
+    /// Whether a client may close a completed connection (close_notify both ways).
+    pub close: bool,
 }
 
 fn serialize_debug<T: fmt::Debug, S: serde::Serializer>(
@@ -185,6 +208,7 @@ impl Default for Config {
             attacker: 1,
             moves: Move::ALL.to_vec(),
             vary: false,
+            close: false,
         }
     }
 }
@@ -217,8 +241,8 @@ pub struct Conn {
     pub offered: Option<Session>,
     /// Whether the offered session was in the cache when the ClientHello arrived.
     pub cache_hit: Option<bool>,
-    /// Whether the server was unwilling to resume.
-    pub unwilling: bool,
+    /// Why the server was unwilling to resume, if it was.
+    pub unwilling: Option<Unwilling>,
     /// Whether the server ignored the ClientHello.
     pub ignored: bool,
     /// The attacker's move on this connection, if any.
@@ -233,6 +257,8 @@ pub struct Conn {
     pub tampered: Option<(Side, Tamper)>,
     /// How the client's configuration changed since its stored session was made.
     pub change: Option<Change>,
+    /// Whether the client closed the connection (sent close_notify).
+    pub closing: bool,
 }
 
 impl Conn {
@@ -250,7 +276,7 @@ impl Conn {
             },
             offered: None,
             cache_hit: None,
-            unwilling: false,
+            unwilling: None,
             ignored: false,
             attacked: None,
             timed_out: false,
@@ -258,6 +284,7 @@ impl Conn {
             hello: None,
             tampered: None,
             change: None,
+            closing: false,
         }
     }
 
@@ -439,9 +466,16 @@ pub enum Action {
     DeliverUnwilling {
         /// The connection.
         conn: usize,
+        /// Why.
+        why: Unwilling,
     },
     /// The server ignores the ClientHello.
     Ignore {
+        /// The connection.
+        conn: usize,
+    },
+    /// The client closes a completed connection.
+    Close {
         /// The connection.
         conn: usize,
     },
@@ -473,6 +507,7 @@ pub struct Tls12Model {
     pub cfg: Config,
     server: Arc<ServerConfig<Sym>>,
     unwilling_server: Arc<ServerConfig<Sym>>,
+    no_resumption_server: Arc<ServerConfig<Sym>>,
     client: Arc<ClientConfig<Sym>>,
     server_cert: CertificateDer,
 }
@@ -493,6 +528,8 @@ impl Tls12Model {
         }));
         let mut unwilling_server = server.clone();
         unwilling_server.willing_to_resume = Some(Hook(|_| false));
+        let mut no_resumption_server = server.clone();
+        no_resumption_server.resumption = false;
         let mut client = ClientConfig::new(pki.roots.clone());
         if cfg.client_cert || cfg.impostor {
             let key = match cfg.impostor {
@@ -508,6 +545,7 @@ impl Tls12Model {
             server_cert: pki.server_chain[0].clone(),
             server: Arc::new(server),
             unwilling_server: Arc::new(unwilling_server),
+            no_resumption_server: Arc::new(no_resumption_server),
             client: Arc::new(client),
             cfg,
         }
@@ -769,7 +807,9 @@ impl Model for Tls12Model {
                     && offered_id(head)
                         .is_some_and(|id| state.cache.clone().get(&id, NOW).is_some())
                 {
-                    actions.push(Action::DeliverUnwilling { conn: i });
+                    for why in Unwilling::ALL {
+                        actions.push(Action::DeliverUnwilling { conn: i, why });
+                    }
                 }
                 if self.cfg.ignore && is_client_hello(head) {
                     actions.push(Action::Ignore { conn: i });
@@ -790,6 +830,9 @@ impl Model for Tls12Model {
             if quiet && conn.client_phase() == Phase::Wait {
                 actions.push(Action::Timeout { conn: i });
             }
+            if self.cfg.close && !conn.closing && conn.client_phase() == Phase::AppData {
+                actions.push(Action::Close { conn: i });
+            }
             if state.budget > 0 {
                 self.attacks(state, i, conn, actions);
             }
@@ -803,9 +846,9 @@ impl Model for Tls12Model {
             Action::Reconnect { client, change } => {
                 self.connect(&mut state, client, Some(change))?
             }
-            Action::Deliver { conn, side } => self.deliver(&mut state, conn, side, false)?,
-            Action::DeliverUnwilling { conn } => {
-                self.deliver(&mut state, conn, Side::ToServer, true)?
+            Action::Deliver { conn, side } => self.deliver(&mut state, conn, side, None)?,
+            Action::DeliverUnwilling { conn, why } => {
+                self.deliver(&mut state, conn, Side::ToServer, Some(why))?
             }
             Action::Ignore { conn } => {
                 let mut guard = state.conns[conn].edit();
@@ -813,6 +856,15 @@ impl Model for Tls12Model {
                 c.to_server.queue.pop_front()?;
                 c.to_server.delivered += 1;
                 c.ignored = true;
+            }
+            Action::Close { conn } => {
+                let mut guard = state.conns[conn].edit();
+                let c = &mut *guard;
+                let client = c.client.as_mut()?;
+                client.close();
+                let out = client.take_output();
+                transmit(&mut c.to_server, out);
+                c.closing = true;
             }
             Action::Timeout { conn } => {
                 let mut guard = state.conns[conn].edit();
@@ -1029,7 +1081,13 @@ impl Tls12Model {
     }
 
     /// Delivers the next record of a channel, recording what the step reveals.
-    fn deliver(&self, state: &mut State, i: usize, side: Side, unwilling: bool) -> Option<()> {
+    fn deliver(
+        &self,
+        state: &mut State,
+        i: usize,
+        side: Side,
+        unwilling: Option<Unwilling>,
+    ) -> Option<()> {
         let client_index = self.client_of(i);
         let State {
             conns,
@@ -1071,8 +1129,15 @@ impl Tls12Model {
                     c.cache_hit = offered.map(|id| cache.get(&id, NOW).is_some());
                     c.unwilling = unwilling;
                     let config = match unwilling {
-                        true => self.unwilling_server.clone(),
-                        false => self.server.clone(),
+                        None => self.server.clone(),
+                        Some(Unwilling::Hook) => self.unwilling_server.clone(),
+                        Some(Unwilling::ResumptionOff) => self.no_resumption_server.clone(),
+                        Some(Unwilling::SuiteRemoved) => {
+                            let suite = cache.get(&offered?, NOW)?.suite;
+                            let mut config = (*self.server).clone();
+                            config.suites.retain(|s| s.suite != suite);
+                            Arc::new(config)
+                        }
                     };
                     let fresh =
                         ServerConnection::new(config, SymbolicProvider::new(2 * i as u64 + 2));
@@ -1236,7 +1301,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             |_: &Tls12Model, s: &State| {
                 s.conns
                     .iter()
-                    .filter(|c| c.cache_hit == Some(false) || c.unwilling)
+                    .filter(|c| c.cache_hit == Some(false) || c.unwilling.is_some())
                     .all(|conn| {
                         conn.server_summary().is_none_or(|x| {
                             !x.resumed && conn.offered.as_ref().is_none_or(|o| o.id != x.session_id)
@@ -1392,9 +1457,9 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             props.push(Property::sometimes(
                 "an unwilling server falls back to a full handshake",
                 |_: &Tls12Model, s: &State| {
-                    s.conns
-                        .iter()
-                        .any(|c| c.unwilling && both_in_traffic(c).is_some_and(|(x, _)| !x.resumed))
+                    s.conns.iter().any(|c| {
+                        c.unwilling.is_some() && both_in_traffic(c).is_some_and(|(x, _)| !x.resumed)
+                    })
                 },
             ));
         }
@@ -1411,6 +1476,19 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                             .first()
                             .and_then(|r| client_hello(r))
                             .is_some_and(|h| h.session_id.is_empty())
+                })
+            },
+        ));
+    }
+    if cfg.close && completes {
+        props.push(Property::sometimes(
+            "a client closes and both ends keep the outcome",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().any(|c| {
+                    c.closing
+                        && c.client_phase() == Phase::Closed
+                        && c.server_phase() == Phase::Closed
+                        && both_in_traffic(c).is_some()
                 })
             },
         ));
@@ -1664,11 +1742,12 @@ pub fn explain(model: &Tls12Model, path: &[(State, Option<Action>)]) -> Vec<Stri
                     ),
                 }
             }
-            Action::DeliverUnwilling { conn } => {
-                format!("conn {conn}: client -> server: ClientHello (server found the session, unwilling to resume)")
+            Action::DeliverUnwilling { conn, why } => {
+                format!("conn {conn}: client -> server: ClientHello (server found the session, unwilling to resume: {why:?})")
             }
             Action::Ignore { conn } => format!("conn {conn}: server ignores the ClientHello"),
             Action::Timeout { conn } => format!("conn {conn}: client's timer fires: fatal"),
+            Action::Close { conn } => format!("conn {conn}: client closes: -> close_notify"),
             other => format!("{other:?}"),
         };
         lines.push(line);
