@@ -113,6 +113,9 @@ pub struct ModelArgs {
     /// Let clients close completed connections (close_notify both ways).
     #[arg(long)]
     pub close: bool,
+    /// Give the server an ECDSA P-384 certificate key instead of P-256.
+    #[arg(long)]
+    pub p384: bool,
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -140,6 +143,7 @@ impl ModelArgs {
             moves,
             vary: self.vary,
             close: self.close,
+            p384: self.p384,
         })
     }
 }

@@ -207,6 +207,7 @@ pub fn sweep() -> Vec<Config> {
                         },
                         vary: false,
                         close: false,
+                        p384: false,
                     });
                 }
             }

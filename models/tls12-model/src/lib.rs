@@ -183,6 +183,8 @@ pub struct Config {
     pub vary: bool,
     /// Whether a client may close a completed connection (close_notify both ways).
     pub close: bool,
+    /// Whether the server's certificate key is ECDSA P-384 (else P-256).
+    pub p384: bool,
 }
 
 fn serialize_debug<T: fmt::Debug, S: serde::Serializer>(
@@ -209,6 +211,7 @@ impl Default for Config {
             moves: Move::ALL.to_vec(),
             vary: false,
             close: false,
+            p384: false,
         }
     }
 }
@@ -515,7 +518,11 @@ pub struct Tls12Model {
 impl Tls12Model {
     /// The model of `cfg`.
     pub fn new(cfg: Config) -> Self {
-        let pki = SymbolicPki::new(SERVER_NAME);
+        let server_kind = match cfg.p384 {
+            true => tls12::crypto::symbolic::SymbolicKeyKind::EcdsaP384,
+            false => tls12::crypto::symbolic::SymbolicKeyKind::Ecdsa,
+        };
+        let pki = SymbolicPki::with(SERVER_NAME, server_kind, 1);
         let mut server = ServerConfig::new(pki.server_chain.clone(), pki.server_key.clone());
         server.client_auth = cfg.client_auth;
         server.client_roots = Some(pki.roots.clone());

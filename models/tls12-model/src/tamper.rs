@@ -28,15 +28,15 @@ pub enum Tamper {
     TrailingDotName,
     /// ClientHello asks for no name (the model's server accepts only hellos that do).
     NoServerName,
-    /// A full-handshake ClientHello offers X25519 only: the server's P-256 certificate
-    /// cannot be used (RFC 8422 §5.1.1).
-    GroupsWithoutP256,
+    /// A full-handshake ClientHello offers X25519 only: the server's ECDSA certificate
+    /// (P-256 or P-384) cannot be used (RFC 8422 §5.1.1).
+    GroupsWithoutCertificateCurve,
     /// A full-handshake ClientHello accepts RSA-PSS signatures only: the server's ECDSA
     /// key cannot sign for it.
     SchemesWithoutEcdsa,
-    /// A full-handshake ClientHello offers secp256r1 only: the server must key-exchange
-    /// in it although it prefers X25519.
-    OnlyP256,
+    /// A full-handshake ClientHello offers secp256r1 and secp384r1 only: the server
+    /// must key-exchange in secp256r1 although it prefers X25519.
+    NistGroupsOnly,
     /// ServerHello picks TLS 1.1.
     ServerVersion,
     /// ServerHello picks a suite the client did not offer.
@@ -75,9 +75,9 @@ impl Tamper {
         Tamper::ClientPointFormats,
         Tamper::TrailingDotName,
         Tamper::NoServerName,
-        Tamper::GroupsWithoutP256,
+        Tamper::GroupsWithoutCertificateCurve,
         Tamper::SchemesWithoutEcdsa,
-        Tamper::OnlyP256,
+        Tamper::NistGroupsOnly,
         Tamper::ServerVersion,
         Tamper::ServerSuite,
         Tamper::ServerCompression,
@@ -93,8 +93,13 @@ impl Tamper {
     pub fn target(self) -> HandshakeType {
         use Tamper::*;
         match self {
-            ClientVersion | ClientPointFormats | TrailingDotName | NoServerName
-            | GroupsWithoutP256 | SchemesWithoutEcdsa | OnlyP256 => HandshakeType::ClientHello,
+            ClientVersion
+            | ClientPointFormats
+            | TrailingDotName
+            | NoServerName
+            | GroupsWithoutCertificateCurve
+            | SchemesWithoutEcdsa
+            | NistGroupsOnly => HandshakeType::ClientHello,
             ServerVersion
             | ServerSuite
             | ServerCompression
@@ -117,11 +122,12 @@ impl Tamper {
             | ServerPointFormats | KeyExchangeGroup | KeyExchangeScheme => {
                 Expect::Refuse(A::IllegalParameter)
             }
-            NoServerName | GroupsWithoutP256 | SchemesWithoutEcdsa | ServerRenegotiationInfo => {
-                Expect::Refuse(A::HandshakeFailure)
-            }
+            NoServerName
+            | GroupsWithoutCertificateCurve
+            | SchemesWithoutEcdsa
+            | ServerRenegotiationInfo => Expect::Refuse(A::HandshakeFailure),
             ServerAlpn => Expect::Refuse(A::UnsupportedExtension),
-            OnlyP256 => Expect::Group(NamedGroup::secp256r1),
+            NistGroupsOnly => Expect::Group(NamedGroup::secp256r1),
             RequestRsaOnly => Expect::NoCertificate,
         }
     }
@@ -160,17 +166,17 @@ impl Tamper {
             }
             // The next three change what a full handshake negotiates; a resumption
             // needs no group or signature.
-            (GroupsWithoutP256 | OnlyP256, HandshakePayload::ClientHello(ch))
+            (GroupsWithoutCertificateCurve | NistGroupsOnly, HandshakePayload::ClientHello(ch))
                 if ch.session_id.is_empty() =>
             {
-                let group = match self {
-                    OnlyP256 => NamedGroup::secp256r1,
-                    _ => NamedGroup::X25519,
+                let groups = match self {
+                    NistGroupsOnly => vec![NamedGroup::secp256r1, NamedGroup::secp384r1],
+                    _ => vec![NamedGroup::X25519],
                 };
                 replace_client(
                     ch.extensions.as_mut()?,
                     |e| matches!(e, ClientExtension::SupportedGroups(_)),
-                    ClientExtension::SupportedGroups(vec![group]),
+                    ClientExtension::SupportedGroups(groups),
                 )?
             }
             (SchemesWithoutEcdsa, HandshakePayload::ClientHello(ch))

@@ -27,6 +27,7 @@ fn ci_config() -> Config {
         moves: Vec::new(),
         vary: false,
         close: false,
+        p384: false,
     }
 }
 
@@ -136,6 +137,7 @@ fn client_authentication_required_holds() {
         moves: Vec::new(),
         vary: false,
         close: false,
+        p384: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -160,6 +162,7 @@ fn every_attacker_move_is_applied_and_rejected() {
         moves: Move::ALL.to_vec(),
         vary: false,
         close: false,
+        p384: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -186,6 +189,7 @@ fn an_impostor_with_a_stolen_certificate_is_refused() {
         moves: Vec::new(),
         vary: false,
         close: false,
+        p384: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -212,6 +216,7 @@ fn tamper_config() -> Config {
         moves: vec![Move::Tamper],
         vary: true,
         close: false,
+        p384: false,
     }
 }
 
@@ -326,6 +331,7 @@ fn closing_keeps_the_outcome_even_when_close_notify_is_duplicated() {
         moves: vec![Move::Duplicate, Move::InjectAppData],
         vary: false,
         close: true,
+        p384: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -333,4 +339,26 @@ fn closing_keeps_the_outcome_even_when_close_notify_is_duplicated() {
         .properties
         .iter()
         .any(|p| p.name == "a client closes and both ends keep the outcome" && p.holds));
+}
+
+#[test]
+fn a_p384_server_certificate_needs_its_curve_offered() {
+    // RFC 8422 §5.1.1: the curve of an ECDSA certificate must be one the client lists.
+    let cfg = Config {
+        clients: 1,
+        conns: 1,
+        cache: 1,
+        unwilling: false,
+        ignore: false,
+        client_auth: ClientAuth::None,
+        client_cert: false,
+        impostor: false,
+        attacker: 1,
+        moves: vec![Move::Tamper],
+        vary: false,
+        close: false,
+        p384: true,
+    };
+    let report = check(&cfg, 2);
+    assert!(report.ok, "{report}");
 }

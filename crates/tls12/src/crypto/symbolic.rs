@@ -347,6 +347,8 @@ fn decode_public(group: NamedGroup, public: &[u8]) -> Option<u128> {
 pub enum SymbolicKeyKind {
     /// Stands for ECDSA P-256: signs with `ecdsa_secp256r1_sha256`, ECDHE_ECDSA suites.
     Ecdsa,
+    /// Stands for ECDSA P-384: signs with `ecdsa_secp384r1_sha384`, ECDHE_ECDSA suites.
+    EcdsaP384,
     /// Stands for RSA: signs with `rsa_pss_rsae_sha256` or `rsa_pkcs1_sha256`, ECDHE_RSA
     /// suites.
     Rsa,
@@ -357,6 +359,7 @@ impl SymbolicKeyKind {
         match self {
             Self::Ecdsa => 1,
             Self::Rsa => 2,
+            Self::EcdsaP384 => 3,
         }
     }
 
@@ -364,6 +367,7 @@ impl SymbolicKeyKind {
         match code {
             1 => Some(Self::Ecdsa),
             2 => Some(Self::Rsa),
+            3 => Some(Self::EcdsaP384),
             _ => None,
         }
     }
@@ -372,6 +376,7 @@ impl SymbolicKeyKind {
     fn signing_schemes(self) -> &'static [SignatureScheme] {
         match self {
             Self::Ecdsa => &[SignatureScheme::ECDSA_NISTP256_SHA256],
+            Self::EcdsaP384 => &[SignatureScheme::ECDSA_NISTP384_SHA384],
             Self::Rsa => &[
                 SignatureScheme::RSA_PSS_SHA256,
                 SignatureScheme::RSA_PKCS1_SHA256,
@@ -383,7 +388,7 @@ impl SymbolicKeyKind {
     /// RFC 5246 §7.4.1.4.1 that the suite table already draws.
     fn allows(self, scheme: SignatureScheme) -> bool {
         let kind = match self {
-            Self::Ecdsa => crate::suites::SignatureKind::Ecdsa,
+            Self::Ecdsa | Self::EcdsaP384 => crate::suites::SignatureKind::Ecdsa,
             Self::Rsa => crate::suites::SignatureKind::Rsa,
         };
         kind.allows(scheme)
