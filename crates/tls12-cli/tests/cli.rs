@@ -254,3 +254,39 @@ fn a_quiet_server_prints_nothing_per_connection() {
     let text = server.proc.stdout.text();
     assert!(!text.contains("[conn "), "{text}");
 }
+
+#[test]
+fn check_reports_as_json_and_refuses_bad_usage() {
+    let (code, out, err) = run(&[
+        "check",
+        "--clients",
+        "1",
+        "--conns",
+        "2",
+        "--moves",
+        "tamper",
+        "--vary",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["ok"], true);
+    assert!(report["unique_states"].as_u64().unwrap() > 100);
+    let properties = report["properties"].as_array().unwrap();
+    assert!(properties.iter().any(|p| p["name"]
+        == "an edited hello field is answered as the RFCs say, at once"
+        && p["kind"] == "always"
+        && p["holds"] == true));
+    for (args, message) in [
+        (vec!["check", "--shard", "1/2"], "--shard needs --sweep"),
+        (
+            vec!["check", "--sweep", "--shard", "3/2"],
+            "--shard wants I/N",
+        ),
+        (vec!["check", "--clients", "0"], "at least 1"),
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
