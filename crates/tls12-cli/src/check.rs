@@ -116,6 +116,9 @@ pub struct ModelArgs {
     /// Give the server an ECDSA P-384 certificate key instead of P-256.
     #[arg(long)]
     pub p384: bool,
+    /// Let clients ask to renegotiate completed connections (the server must decline).
+    #[arg(long)]
+    pub renegotiate: bool,
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -144,6 +147,7 @@ impl ModelArgs {
             vary: self.vary,
             close: self.close,
             p384: self.p384,
+            renegotiate: self.renegotiate,
         })
     }
 }

@@ -208,6 +208,7 @@ pub fn sweep() -> Vec<Config> {
                         vary: false,
                         close: false,
                         p384: false,
+                        renegotiate: false,
                     });
                 }
             }

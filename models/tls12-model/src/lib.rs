@@ -185,6 +185,10 @@ pub struct Config {
     pub close: bool,
     /// Whether the server's certificate key is ECDSA P-384 (else P-256).
     pub p384: bool,
+    /// Whether a client may ask to renegotiate a completed connection (the model plays a
+    /// client implementation that renegotiates: it seals a ClientHello under the
+    /// connection's client keys).
+    pub renegotiate: bool,
 }
 
 fn serialize_debug<T: fmt::Debug, S: serde::Serializer>(
@@ -212,6 +216,7 @@ impl Default for Config {
             vary: false,
             close: false,
             p384: false,
+            renegotiate: false,
         }
     }
 }
@@ -262,6 +267,10 @@ pub struct Conn {
     pub change: Option<Change>,
     /// Whether the client closed the connection (sent close_notify).
     pub closing: bool,
+    /// The renegotiating ClientHello the client sent, if it asked to renegotiate.
+    pub renegotiation: Option<Record>,
+    /// Whether the server declined the renegotiation and stayed in AppData.
+    pub renegotiation_declined: bool,
 }
 
 impl Conn {
@@ -288,6 +297,8 @@ impl Conn {
             tampered: None,
             change: None,
             closing: false,
+            renegotiation: None,
+            renegotiation_declined: false,
         }
     }
 
@@ -426,6 +437,9 @@ pub struct Violations {
     pub new_session_on_resumption: bool,
     /// A completed client's handshake timer would close it.
     pub timer_after_completion: bool,
+    /// A server in AppData answered a renegotiating ClientHello otherwise than with a
+    /// no_renegotiation warning, or left AppData.
+    pub renegotiation_answered: bool,
 }
 
 /// The whole system.
@@ -474,6 +488,11 @@ pub enum Action {
     },
     /// The server ignores the ClientHello.
     Ignore {
+        /// The connection.
+        conn: usize,
+    },
+    /// The client asks to renegotiate a completed connection.
+    Renegotiate {
         /// The connection.
         conn: usize,
     },
@@ -676,6 +695,61 @@ fn tamper(record: &[u8], edit: Tamper) -> Option<Record> {
     Some(plaintext(ContentType::Handshake, &msgs.concat()))
 }
 
+/// What a renegotiating client implementation sends on a completed connection: its
+/// ClientHello again, sealed under the connection's client write keys (derived from the
+/// client's summary and the ServerHello's random) after its Finished and its one
+/// application-data record.
+fn renegotiation_hello(conn: &Conn) -> Option<Record> {
+    use tls12::msgs::{HandshakeMessage, HandshakePayload, KeyExchange};
+    use tls12::record::RecordCipher;
+    let summary = conn.client_summary()?;
+    let suite = tls12::suites::ALL_SUITES
+        .iter()
+        .find(|s| s.suite == summary.suite)?;
+    let server_hello = messages(conn.to_client.sent.first()?).into_iter().next()?;
+    let HandshakePayload::ServerHello(sh) =
+        HandshakeMessage::read_bytes(&server_hello, KeyExchange::Ecdhe)
+            .ok()?
+            .payload
+    else {
+        return None;
+    };
+    let hello = messages(conn.to_server.sent.first()?).into_iter().next()?;
+    let provider = SymbolicProvider::new(0);
+    let block = tls12::keys::key_block(
+        &provider,
+        suite.hash,
+        &summary.master_secret,
+        &summary.client_random.0,
+        &sh.random.0,
+        suite.aead.key_len(),
+        suite.fixed_iv_len(),
+    );
+    let mut cipher = RecordCipher::new(
+        &provider,
+        suite,
+        block.client_write_key.expose(),
+        block.client_write_iv.expose(),
+    )
+    .ok()?;
+    // Sequence numbers 0 and 1 went to the client's Finished and its "ping".
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        cipher
+            .seal(
+                &provider,
+                ContentType::ApplicationData,
+                b"",
+                &mut Vec::new(),
+            )
+            .ok()?;
+    }
+    cipher
+        .seal(&provider, ContentType::Handshake, &hello, &mut out)
+        .ok()?;
+    Some(out)
+}
+
 /// The plaintext handshake messages of a flight (records as an end wrote them).
 fn flight_messages(bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut deframer = Deframer::new();
@@ -840,6 +914,13 @@ impl Model for Tls12Model {
             if self.cfg.close && !conn.closing && conn.client_phase() == Phase::AppData {
                 actions.push(Action::Close { conn: i });
             }
+            if self.cfg.renegotiate
+                && conn.renegotiation.is_none()
+                && !conn.closing
+                && conn.client_phase() == Phase::AppData
+            {
+                actions.push(Action::Renegotiate { conn: i });
+            }
             if state.budget > 0 {
                 self.attacks(state, i, conn, actions);
             }
@@ -863,6 +944,14 @@ impl Model for Tls12Model {
                 c.to_server.queue.pop_front()?;
                 c.to_server.delivered += 1;
                 c.ignored = true;
+            }
+            Action::Renegotiate { conn } => {
+                let mut guard = state.conns[conn].edit();
+                let c = &mut *guard;
+                let record = renegotiation_hello(c)?;
+                c.to_server.sent.push(record.clone());
+                c.to_server.queue.push_back(record.clone());
+                c.renegotiation = Some(record);
             }
             Action::Close { conn } => {
                 let mut guard = state.conns[conn].edit();
@@ -1181,6 +1270,15 @@ impl Tls12Model {
                     violations.tamper_answered |=
                         !answered_as_expected(edit, original_accepted, alert, &out);
                 }
+                if c.renegotiation.as_ref() == Some(&record) && before == Phase::AppData {
+                    // RFC 5746 §4.4, RFC 5246 §7.4.1.1: a server that does not
+                    // renegotiate says so with a warning and carries on.
+                    let declined = after == Phase::AppData
+                        && server.error().is_none()
+                        && parse(&out).is_some_and(|r| r.typ == ContentType::Alert);
+                    violations.renegotiation_answered |= !declined;
+                    c.renegotiation_declined |= declined;
+                }
                 transmit(&mut c.to_client, out);
             }
             Side::ToClient => {
@@ -1360,6 +1458,10 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             },
         ),
         Property::always(
+            "a server in AppData declines renegotiation with a warning and carries on",
+            |_: &Tls12Model, s: &State| !s.violations.renegotiation_answered,
+        ),
+        Property::always(
             "a client announces a new session only after a full handshake",
             |_: &Tls12Model, s: &State| !s.violations.new_session_on_resumption,
         ),
@@ -1485,6 +1587,12 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                             .is_some_and(|h| h.session_id.is_empty())
                 })
             },
+        ));
+    }
+    if cfg.renegotiate && completes {
+        props.push(Property::sometimes(
+            "a client asks to renegotiate and the server declines",
+            |_: &Tls12Model, s: &State| s.conns.iter().any(|c| c.renegotiation_declined),
         ));
     }
     if cfg.close && completes {
@@ -1755,6 +1863,9 @@ pub fn explain(model: &Tls12Model, path: &[(State, Option<Action>)]) -> Vec<Stri
             Action::Ignore { conn } => format!("conn {conn}: server ignores the ClientHello"),
             Action::Timeout { conn } => format!("conn {conn}: client's timer fires: fatal"),
             Action::Close { conn } => format!("conn {conn}: client closes: -> close_notify"),
+            Action::Renegotiate { conn } => {
+                format!("conn {conn}: client asks to renegotiate: -> encrypted ClientHello")
+            }
             other => format!("{other:?}"),
         };
         lines.push(line);

@@ -28,6 +28,7 @@ fn ci_config() -> Config {
         vary: false,
         close: false,
         p384: false,
+        renegotiate: false,
     }
 }
 
@@ -138,6 +139,7 @@ fn client_authentication_required_holds() {
         vary: false,
         close: false,
         p384: false,
+        renegotiate: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -163,6 +165,7 @@ fn every_attacker_move_is_applied_and_rejected() {
         vary: false,
         close: false,
         p384: false,
+        renegotiate: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -190,6 +193,7 @@ fn an_impostor_with_a_stolen_certificate_is_refused() {
         vary: false,
         close: false,
         p384: false,
+        renegotiate: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -217,6 +221,7 @@ fn tamper_config() -> Config {
         vary: true,
         close: false,
         p384: false,
+        renegotiate: false,
     }
 }
 
@@ -332,6 +337,7 @@ fn closing_keeps_the_outcome_even_when_close_notify_is_duplicated() {
         vary: false,
         close: true,
         p384: false,
+        renegotiate: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -358,7 +364,34 @@ fn a_p384_server_certificate_needs_its_curve_offered() {
         vary: false,
         close: false,
         p384: true,
+        renegotiate: false,
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
+}
+
+#[test]
+fn a_renegotiating_client_is_declined() {
+    let cfg = Config {
+        clients: 1,
+        conns: 2,
+        cache: 1,
+        unwilling: false,
+        ignore: false,
+        client_auth: ClientAuth::None,
+        client_cert: false,
+        impostor: false,
+        attacker: 0,
+        moves: Vec::new(),
+        vary: false,
+        close: false,
+        p384: false,
+        renegotiate: true,
+    };
+    let report = check(&cfg, 2);
+    assert!(report.ok, "{report}");
+    assert!(report
+        .properties
+        .iter()
+        .any(|p| p.name == "a client asks to renegotiate and the server declines" && p.holds));
 }
