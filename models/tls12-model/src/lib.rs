@@ -8,8 +8,11 @@
 //! earlier one (so the cache both hits and misses, and evicts); the server willing or not
 //! to resume a session it found; the server answering or ignoring a ClientHello (the
 //! client's timer then fires: fatal); and an attacker with a small budget who drops,
-//! duplicates, reorders, replays from another connection, skips a handshake message, or
-//! injects a plaintext ChangeCipherSpec, Finished or application data record.
+//! duplicates, reorders, replays from another connection, skips a handshake message,
+//! injects a plaintext ChangeCipherSpec, Finished or application data record, strips
+//! extended_master_secret, or edits one field of a plaintext hello, key exchange or
+//! certificate request ([`Tamper`]). Options add clients that change name or suites
+//! between connections, close, or renegotiate, and a P-384 server certificate.
 //!
 //! **What is abstracted.** Only cryptography and randomness: the connections use the
 //! `symbolic` provider of `tls12` (deterministic randoms from per-endpoint seeds; a shared
