@@ -126,8 +126,8 @@ impl std::fmt::Display for CheckReport {
         let c = &self.config;
         writeln!(
             f,
-            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} impostor={} attacker={} moves={:?}",
-            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.impostor, c.attacker, c.moves
+            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} impostor={} attacker={} moves={:?} vary={} close={} renegotiate={} p384={}",
+            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.impostor, c.attacker, c.moves, c.vary, c.close, c.renegotiate, c.p384
         )?;
         writeln!(
             f,
