@@ -174,46 +174,92 @@ impl std::fmt::Display for CheckReport {
     }
 }
 
-/// The configurations a CI matrix sweeps, in a fixed order: 1 to 3 clients of 2
-/// connections; each client-authentication setting; with and without ignores; without
-/// and with an attacker of budget 1. `--shard i/n` takes every n-th from the i-th.
+/// The configurations a CI matrix sweeps, in a fixed order: 1 and 2 clients of 2
+/// connections under each client-authentication setting, with and without ignores,
+/// without and with an attacker of budget 1 (every move); 3 clients under each
+/// client-authentication setting without attacker or ignores (3 clients with an attacker
+/// are beyond a CI job); and one client with each option (`vary`, `close`,
+/// `renegotiate`, `p384`, `impostor`) and the attacker. `--shard i/n` takes every n-th
+/// from the i-th.
 pub fn sweep() -> Vec<Config> {
     use tls12::handshake::ClientAuth;
+    let base = Config {
+        clients: 1,
+        conns: 2,
+        cache: 1,
+        unwilling: true,
+        ignore: false,
+        client_auth: ClientAuth::None,
+        client_cert: false,
+        impostor: false,
+        attacker: 0,
+        moves: Vec::new(),
+        vary: false,
+        close: false,
+        p384: false,
+        renegotiate: false,
+    };
+    let auths = [
+        (ClientAuth::None, false),
+        (ClientAuth::Optional, false),
+        (ClientAuth::Optional, true),
+        (ClientAuth::Required, false),
+        (ClientAuth::Required, true),
+    ];
+    let attacked = |cfg: Config| Config {
+        attacker: 1,
+        moves: crate::Move::ALL.to_vec(),
+        ..cfg
+    };
     let mut configs = Vec::new();
-    for clients in 1..=3 {
-        for (client_auth, client_cert) in [
-            (ClientAuth::None, false),
-            (ClientAuth::Optional, false),
-            (ClientAuth::Optional, true),
-            (ClientAuth::Required, false),
-            (ClientAuth::Required, true),
-        ] {
+    for clients in 1..=2 {
+        for (client_auth, client_cert) in auths {
             for ignore in [false, true] {
-                for attacker in [0, 1] {
-                    configs.push(Config {
-                        clients,
-                        conns: 2,
-                        cache: 1,
-                        unwilling: true,
-                        ignore,
-                        client_auth,
-                        client_cert,
-                        impostor: false,
-                        attacker,
-                        moves: if attacker > 0 {
-                            crate::Move::ALL.to_vec()
-                        } else {
-                            Vec::new()
-                        },
-                        vary: false,
-                        close: false,
-                        p384: false,
-                        renegotiate: false,
-                    });
-                }
+                let cfg = Config {
+                    clients,
+                    ignore,
+                    client_auth,
+                    client_cert,
+                    ..base.clone()
+                };
+                configs.push(cfg.clone());
+                configs.push(attacked(cfg));
             }
         }
     }
+    for (client_auth, client_cert) in auths {
+        configs.push(Config {
+            clients: 3,
+            unwilling: false,
+            client_auth,
+            client_cert,
+            ..base.clone()
+        });
+    }
+    let one = attacked(base);
+    configs.extend([
+        Config {
+            vary: true,
+            ..one.clone()
+        },
+        Config {
+            close: true,
+            ..one.clone()
+        },
+        Config {
+            renegotiate: true,
+            ..one.clone()
+        },
+        Config {
+            p384: true,
+            ..one.clone()
+        },
+        Config {
+            impostor: true,
+            client_auth: ClientAuth::Required,
+            ..one
+        },
+    ]);
     configs
 }
 

@@ -1521,8 +1521,27 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             })
         }),
     ];
-    // An impostor asked for a certificate never completes, by design.
-    let completes = !(cfg.impostor && cfg.client_auth != ClientAuth::None);
+    // By design nothing completes for an impostor asked for a certificate, nor for a
+    // client without one when the server requires it.
+    let completes = match cfg.client_auth {
+        ClientAuth::None => true,
+        ClientAuth::Optional => !cfg.impostor,
+        ClientAuth::Required => cfg.client_cert && !cfg.impostor,
+    };
+    if cfg.client_auth == ClientAuth::Required && !cfg.client_cert && !cfg.impostor {
+        props.push(Property::sometimes(
+            "with client auth required, a client without a certificate is refused",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().any(|c| {
+                    c.server
+                        .as_ref()
+                        .and_then(|x| x.error())
+                        .and_then(|e| e.alert_sent())
+                        == Some(AlertDescription::HandshakeFailure)
+                })
+            },
+        ));
+    }
     if completes {
         props.push(Property::sometimes(
             "a full handshake completes",

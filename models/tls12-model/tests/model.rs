@@ -395,3 +395,29 @@ fn a_renegotiating_client_is_declined() {
         .iter()
         .any(|p| p.name == "a client asks to renegotiate and the server declines" && p.holds));
 }
+
+#[test]
+fn the_ci_sweep_stays_within_a_ci_job_and_covers_every_option() {
+    let configs = tls12_model::check::sweep();
+    assert_eq!(configs.len(), 50);
+    // Three clients with an attacker are far beyond a CI job (see the README's table).
+    assert!(configs.iter().all(|c| c.clients < 3 || c.attacker == 0));
+    for option in [
+        |c: &Config| c.vary,
+        |c: &Config| c.close,
+        |c: &Config| c.renegotiate,
+        |c: &Config| c.p384,
+        |c: &Config| c.impostor,
+    ] {
+        assert!(configs.iter().any(|c| option(c) && c.attacker > 0));
+    }
+    // Sharding splits the sweep without losing or repeating a configuration.
+    let mut shards: Vec<Config> = (1..=4)
+        .flat_map(|i| tls12_model::check::shard(configs.clone(), i, 4))
+        .collect();
+    assert_eq!(shards.len(), configs.len());
+    shards.sort_by_key(|c| format!("{c:?}"));
+    let mut all = configs;
+    all.sort_by_key(|c| format!("{c:?}"));
+    assert_eq!(shards, all);
+}
