@@ -1273,9 +1273,13 @@ impl Tls12Model {
                     violations.tamper_answered |=
                         !answered_as_expected(edit, original_accepted, alert, &out);
                 }
-                if c.renegotiation.as_ref() == Some(&record) && before == Phase::AppData {
+                if c.renegotiation.as_ref() == Some(&record)
+                    && before == Phase::AppData
+                    && c.attacked.is_none()
+                {
                     // RFC 5746 §4.4, RFC 5246 §7.4.1.1: a server that does not
-                    // renegotiate says so with a warning and carries on.
+                    // renegotiate says so with a warning and carries on (on a connection
+                    // the attacker left alone: one it touched may rightly fail).
                     let declined = after == Phase::AppData
                         && server.error().is_none()
                         && parse(&out).is_some_and(|r| r.typ == ContentType::Alert);
