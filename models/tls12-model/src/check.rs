@@ -184,20 +184,8 @@ impl std::fmt::Display for CheckReport {
 pub fn sweep() -> Vec<Config> {
     use tls12::handshake::ClientAuth;
     let base = Config {
-        clients: 1,
-        conns: 2,
-        cache: 1,
         unwilling: true,
-        ignore: false,
-        client_auth: ClientAuth::None,
-        client_cert: false,
-        impostor: false,
-        attacker: 0,
-        moves: Vec::new(),
-        vary: false,
-        close: false,
-        p384: false,
-        renegotiate: false,
+        ..Config::plain(1)
     };
     let auths = [
         (ClientAuth::None, false),

@@ -143,12 +143,12 @@ impl Tamper {
             (ClientVersion, HandshakePayload::ClientHello(ch)) => {
                 ch.client_version = ProtocolVersion::TLSv1_1
             }
-            (ClientPointFormats, HandshakePayload::ClientHello(ch)) => replace_client(
+            (ClientPointFormats, HandshakePayload::ClientHello(ch)) => replace(
                 ch.extensions.as_mut()?,
                 |e| matches!(e, ClientExtension::EcPointFormats(_)),
                 ClientExtension::EcPointFormats(vec![ECPointFormat::ANSIX962CompressedPrime]),
             )?,
-            (TrailingDotName, HandshakePayload::ClientHello(ch)) => replace_client(
+            (TrailingDotName, HandshakePayload::ClientHello(ch)) => replace(
                 ch.extensions.as_mut()?,
                 |e| matches!(e, ClientExtension::ServerName(_)),
                 ClientExtension::ServerName(vec![ServerName {
@@ -173,7 +173,7 @@ impl Tamper {
                     NistGroupsOnly => vec![NamedGroup::secp256r1, NamedGroup::secp384r1],
                     _ => vec![NamedGroup::X25519],
                 };
-                replace_client(
+                replace(
                     ch.extensions.as_mut()?,
                     |e| matches!(e, ClientExtension::SupportedGroups(_)),
                     ClientExtension::SupportedGroups(groups),
@@ -182,7 +182,7 @@ impl Tamper {
             (SchemesWithoutEcdsa, HandshakePayload::ClientHello(ch))
                 if ch.session_id.is_empty() =>
             {
-                replace_client(
+                replace(
                     ch.extensions.as_mut()?,
                     |e| matches!(e, ClientExtension::SignatureAlgorithms(_)),
                     ClientExtension::SignatureAlgorithms(vec![SignatureScheme::RSA_PSS_SHA256]),
@@ -197,7 +197,7 @@ impl Tamper {
             (ServerCompression, HandshakePayload::ServerHello(sh)) => {
                 sh.compression_method = Compression::Deflate
             }
-            (ServerRenegotiationInfo, HandshakePayload::ServerHello(sh)) => replace_server(
+            (ServerRenegotiationInfo, HandshakePayload::ServerHello(sh)) => replace(
                 sh.extensions.as_mut()?,
                 |e| matches!(e, ServerExtension::RenegotiationInfo(_)),
                 ServerExtension::RenegotiationInfo(vec![0; 12]),
@@ -230,21 +230,8 @@ impl Tamper {
     }
 }
 
-fn replace_client(
-    exts: &mut [ClientExtension],
-    which: impl Fn(&ClientExtension) -> bool,
-    with: ClientExtension,
-) -> Option<()> {
-    let slot = exts.iter_mut().find(|e| which(e))?;
-    *slot = with;
-    Some(())
-}
-
-fn replace_server(
-    exts: &mut [ServerExtension],
-    which: impl Fn(&ServerExtension) -> bool,
-    with: ServerExtension,
-) -> Option<()> {
+/// Puts `with` in place of the first extension `which` picks; `None` when there is none.
+fn replace<E>(exts: &mut [E], which: impl Fn(&E) -> bool, with: E) -> Option<()> {
     let slot = exts.iter_mut().find(|e| which(e))?;
     *slot = with;
     Some(())

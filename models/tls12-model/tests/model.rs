@@ -15,20 +15,9 @@ use tls12_model::{Action, Config, Expect, Move, Side, State, Tamper, Tls12Model}
 /// every case: two clients whose second connections compete for a one-session cache.
 fn ci_config() -> Config {
     Config {
-        clients: 2,
-        conns: 2,
-        cache: 1,
         unwilling: true,
         ignore: true,
-        client_auth: ClientAuth::None,
-        client_cert: false,
-        impostor: false,
-        attacker: 0,
-        moves: Vec::new(),
-        vary: false,
-        close: false,
-        p384: false,
-        renegotiate: false,
+        ..Config::plain(2)
     }
 }
 
@@ -126,20 +115,9 @@ fn witnesses_of_a_cache_hit_a_cache_miss_and_a_fatal_ignore() {
 #[test]
 fn client_authentication_required_holds() {
     let cfg = Config {
-        clients: 1,
-        conns: 2,
-        cache: 1,
-        unwilling: false,
-        ignore: false,
         client_auth: ClientAuth::Required,
         client_cert: true,
-        impostor: false,
-        attacker: 0,
-        moves: Vec::new(),
-        vary: false,
-        close: false,
-        p384: false,
-        renegotiate: false,
+        ..Config::plain(1)
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -152,20 +130,9 @@ fn client_authentication_required_holds() {
 #[test]
 fn every_attacker_move_is_applied_and_rejected() {
     let cfg = Config {
-        clients: 1,
-        conns: 2,
-        cache: 1,
-        unwilling: false,
-        ignore: false,
-        client_auth: ClientAuth::None,
-        client_cert: false,
-        impostor: false,
         attacker: 1,
         moves: Move::ALL.to_vec(),
-        vary: false,
-        close: false,
-        p384: false,
-        renegotiate: false,
+        ..Config::plain(1)
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -180,20 +147,10 @@ fn every_attacker_move_is_applied_and_rejected() {
 #[test]
 fn an_impostor_with_a_stolen_certificate_is_refused() {
     let cfg = Config {
-        clients: 1,
         conns: 1,
-        cache: 1,
-        unwilling: false,
-        ignore: false,
         client_auth: ClientAuth::Required,
-        client_cert: false,
         impostor: true,
-        attacker: 0,
-        moves: Vec::new(),
-        vary: false,
-        close: false,
-        p384: false,
-        renegotiate: false,
+        ..Config::plain(1)
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -208,20 +165,12 @@ fn an_impostor_with_a_stolen_certificate_is_refused() {
 /// on the wire, and the client has reasons not to offer its session.
 fn tamper_config() -> Config {
     Config {
-        clients: 1,
-        conns: 2,
-        cache: 1,
-        unwilling: false,
-        ignore: false,
         client_auth: ClientAuth::Optional,
         client_cert: true,
-        impostor: false,
         attacker: 1,
         moves: vec![Move::Tamper],
         vary: true,
-        close: false,
-        p384: false,
-        renegotiate: false,
+        ..Config::plain(1)
     }
 }
 
@@ -324,20 +273,11 @@ fn closing_keeps_the_outcome_even_when_close_notify_is_duplicated() {
     // A close_notify delivered twice, or a record after it, must not erase what the
     // handshake settled.
     let cfg = Config {
-        clients: 1,
         conns: 1,
-        cache: 1,
-        unwilling: false,
-        ignore: false,
-        client_auth: ClientAuth::None,
-        client_cert: false,
-        impostor: false,
         attacker: 1,
         moves: vec![Move::Duplicate, Move::InjectAppData],
-        vary: false,
         close: true,
-        p384: false,
-        renegotiate: false,
+        ..Config::plain(1)
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -351,20 +291,11 @@ fn closing_keeps_the_outcome_even_when_close_notify_is_duplicated() {
 fn a_p384_server_certificate_needs_its_curve_offered() {
     // RFC 8422 §5.1.1: the curve of an ECDSA certificate must be one the client lists.
     let cfg = Config {
-        clients: 1,
         conns: 1,
-        cache: 1,
-        unwilling: false,
-        ignore: false,
-        client_auth: ClientAuth::None,
-        client_cert: false,
-        impostor: false,
         attacker: 1,
         moves: vec![Move::Tamper],
-        vary: false,
-        close: false,
         p384: true,
-        renegotiate: false,
+        ..Config::plain(1)
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
@@ -373,20 +304,8 @@ fn a_p384_server_certificate_needs_its_curve_offered() {
 #[test]
 fn a_renegotiating_client_is_declined() {
     let cfg = Config {
-        clients: 1,
-        conns: 2,
-        cache: 1,
-        unwilling: false,
-        ignore: false,
-        client_auth: ClientAuth::None,
-        client_cert: false,
-        impostor: false,
-        attacker: 0,
-        moves: Vec::new(),
-        vary: false,
-        close: false,
-        p384: false,
         renegotiate: true,
+        ..Config::plain(1)
     };
     let report = check(&cfg, 2);
     assert!(report.ok, "{report}");
