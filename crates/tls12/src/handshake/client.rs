@@ -13,7 +13,7 @@ use crate::handshake::{
     Context, Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
 };
 use crate::msgs::enums::{
-    AlertDescription, ClientCertificateType, Compression, ECPointFormat, NamedGroup,
+    AlertDescription, ClientCertificateType, Compression, ECPointFormat, HandshakeType, NamedGroup,
     ProtocolVersion, ServerNameType, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
@@ -239,10 +239,13 @@ impl<P: Provider> ClientState<P> {
         session: Option<Session>,
     ) -> Result<Self, Error> {
         // Offer a session only when it can be resumed as it is (RFC 7627 §5.3, RFC 6066
-        // §3): same name, a suite we still offer.
+        // §3, RFC 5246 §7.4.1.2): same name, a suite we still offer, and the same
+        // extended-master-secret state (a server must abort an offer that drops it, and
+        // must not resume one that adds it).
         let session = session.filter(|s| {
             s.server_name == server_name
                 && s.version == ProtocolVersion::TLSv1_2
+                && s.extended_master_secret == config.extended_master_secret
                 && config.suites.iter().any(|suite| suite.suite == s.suite)
                 && !s.id.is_empty()
         });
@@ -294,6 +297,30 @@ impl<P: Provider> ClientState<P> {
         })
     }
 
+    /// Whether a handshake message of type `typ` is what this state waits for; anything
+    /// else is `unexpected_message` before its body is decoded (RFC 5246 §7.3). A
+    /// HelloRequest is always acceptable while the connection is open: mid-handshake it
+    /// is ignored (RFC 5246 §7.4.1.1), in traffic it is declined.
+    pub fn expects(&self, typ: HandshakeType) -> bool {
+        if typ == HandshakeType::HelloRequest {
+            return !matches!(self, Self::Closed { .. });
+        }
+        match self {
+            Self::ExpectServerHello { .. } => typ == HandshakeType::ServerHello,
+            Self::ExpectCertificate { .. } => typ == HandshakeType::Certificate,
+            Self::ExpectServerKeyExchange { .. } => typ == HandshakeType::ServerKeyExchange,
+            Self::ExpectCertificateRequestOrDone { .. } => matches!(
+                typ,
+                HandshakeType::CertificateRequest | HandshakeType::ServerHelloDone
+            ),
+            Self::ExpectServerHelloDone { .. } => typ == HandshakeType::ServerHelloDone,
+            Self::ExpectFinished { .. } => typ == HandshakeType::Finished,
+            Self::ExpectChangeCipherSpec { .. } | Self::Traffic { .. } | Self::Closed { .. } => {
+                false
+            }
+        }
+    }
+
     /// Handles one handshake message or ChangeCipherSpec.
     pub fn handle(
         self,
@@ -324,7 +351,17 @@ impl<P: Provider> ClientState<P> {
             }
             (_, Incoming::ChangeCipherSpec) => Err(Error::unexpected(name, "ChangeCipherSpec")),
             (state, Incoming::Handshake(raw)) => {
+                let typ = HandshakeType::from(raw.first().copied().unwrap_or_default());
+                if !state.expects(typ) {
+                    return Err(Error::unexpected(name, typ));
+                }
                 let msg = HandshakeMessage::read_bytes(&raw, KeyExchange::Ecdhe)?;
+                // RFC 5246 §7.4.1.1: a HelloRequest while negotiating is ignored, and never
+                // enters the transcript.
+                let negotiating = !matches!(state, Self::Traffic { .. });
+                if negotiating && matches!(msg.payload, HandshakePayload::HelloRequest) {
+                    return Ok(state);
+                }
                 state.handle_message(config, cx, msg, &raw)
             }
             (_, other) => Err(Error::unexpected(name, other)),

@@ -11,8 +11,8 @@ use crate::handshake::{
     ClientAuth, Context, Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
 };
 use crate::msgs::enums::{
-    AlertDescription, CipherSuite, ClientCertificateType, Compression, ECPointFormat, NamedGroup,
-    ProtocolVersion, ServerNameType, SignatureScheme,
+    AlertDescription, CipherSuite, ClientCertificateType, Compression, ECPointFormat,
+    HandshakeType, NamedGroup, ProtocolVersion, ServerNameType, SignatureScheme,
 };
 use crate::msgs::{
     CertificateChain, CertificateDer, CertificateRequest, ClientExtension, ClientHello,
@@ -69,10 +69,15 @@ pub struct ServerConfig<P: Provider> {
     pub cert_chain: Vec<CertificateDer>,
     /// The key of the end-entity certificate.
     pub signing_key: P::SigningKey,
-    /// Suites in the server's order of preference.
+    /// The suites the server will negotiate (in its order of preference, which rules
+    /// only with [`ServerConfig::prefer_server_order`]).
     pub suites: Vec<Suite>,
-    /// ECDHE groups in the server's order of preference.
+    /// The ECDHE groups the server will use (its order rules likewise).
     pub groups: Vec<NamedGroup>,
+    /// Choose suite and group by the server's order instead of the client's. Off by
+    /// default: OpenSSL and rustls follow the client's order unless told otherwise
+    /// (`SSL_OP_CIPHER_SERVER_PREFERENCE`, `ignore_client_order`).
+    pub prefer_server_order: bool,
     /// Whether and how clients authenticate.
     pub client_auth: ClientAuth,
     /// The roots client certificates must chain to.
@@ -102,6 +107,7 @@ impl<P: Provider> ServerConfig<P> {
                 NamedGroup::secp256r1,
                 NamedGroup::secp384r1,
             ],
+            prefer_server_order: false,
             client_auth: ClientAuth::None,
             client_roots: None,
             resumption: true,
@@ -255,6 +261,23 @@ impl<P: Provider> ServerState<P> {
         }
     }
 
+    /// Whether a handshake message of type `typ` is what this state waits for. Anything
+    /// else is `unexpected_message` before its body is even decoded (RFC 5246 §7.3: the
+    /// messages come in the order shown; a malformed message of the wrong type is still
+    /// the wrong message, as OpenSSL, NSS and GnuTLS answer it).
+    pub fn expects(&self, typ: HandshakeType) -> bool {
+        match self {
+            Self::ExpectClientHello => typ == HandshakeType::ClientHello,
+            Self::ExpectCertificate { .. } => typ == HandshakeType::Certificate,
+            Self::ExpectClientKeyExchange { .. } => typ == HandshakeType::ClientKeyExchange,
+            Self::ExpectCertificateVerify { .. } => typ == HandshakeType::CertificateVerify,
+            Self::ExpectFinished { .. } => typ == HandshakeType::Finished,
+            // A ClientHello in traffic asks to renegotiate: declined with a warning.
+            Self::Traffic { .. } => typ == HandshakeType::ClientHello,
+            Self::ExpectChangeCipherSpec { .. } | Self::Closed { .. } => false,
+        }
+    }
+
     /// Handles one handshake message or ChangeCipherSpec.
     pub fn handle(
         self,
@@ -284,6 +307,10 @@ impl<P: Provider> ServerState<P> {
             }
             (_, Incoming::ChangeCipherSpec) => Err(Error::unexpected(name, "ChangeCipherSpec")),
             (state, Incoming::Handshake(raw)) => {
+                let typ = HandshakeType::from(raw.first().copied().unwrap_or_default());
+                if !state.expects(typ) {
+                    return Err(Error::unexpected(name, typ));
+                }
                 let kx = KeyExchange::Ecdhe;
                 let msg = HandshakeMessage::read_bytes(&raw, kx)?;
                 state.handle_message(config, cx, cache, msg, &raw)
@@ -458,6 +485,8 @@ struct Offer<'a> {
     signature_schemes: Option<&'a [SignatureScheme]>,
     extended_master_secret: bool,
     secure_renegotiation: bool,
+    /// Whether the client sent ec_point_formats, which alone lets us send ours.
+    point_formats: bool,
 }
 
 fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
@@ -470,6 +499,7 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
         secure_renegotiation: ch
             .cipher_suites
             .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
+        point_formats: false,
     };
     for ext in ch.extensions() {
         match ext {
@@ -489,6 +519,7 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
                     "ec_point_formats without uncompressed",
                 ));
             }
+            ClientExtension::EcPointFormats(_) => offer.point_formats = true,
             ClientExtension::SignatureAlgorithms(schemes) => {
                 offer.signature_schemes = Some(schemes)
             }
@@ -555,30 +586,54 @@ fn process_client_hello<P: Provider>(
     }
     let mut transcript = Transcript::default();
     transcript.add(cx.provider, raw);
-    match check_for_resumption(config, cache, ch, &offer, cx.now) {
+    match check_for_resumption(config, cache, ch, &offer, cx.now)? {
         Some(session) => resume(cx, ch, &offer, session, transcript),
         None => full_handshake(config, cx, ch, offer, transcript),
     }
 }
 
 /// RFC 5246 §7.4.1.2: the session the client offers, if cached and safe to resume.
-/// Cannot-resume is not an error: it is a full handshake with a fresh session ID.
+/// Cannot-resume is not an error: it is a full handshake with a fresh session ID. Two
+/// offers of a live cached session are errors, because the client broke a MUST:
+/// dropping extended master secret (RFC 7627 §5.3: abort, handshake_failure) and not
+/// offering the session's suite (RFC 5246 §7.4.1.2; illegal_parameter, as OpenSSL and
+/// GnuTLS answer it).
 fn check_for_resumption<P: Provider>(
     config: &ServerConfig<P>,
     cache: &mut dyn SessionCache,
     ch: &ClientHello,
     offer: &Offer<'_>,
     now: crate::crypto::UnixTime,
-) -> Option<Session> {
+) -> Result<Option<Session>, Error> {
     if !config.resumption || ch.session_id.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let session = cache.get(&ch.session_id, now)?;
-    let compatible = session.version == ProtocolVersion::TLSv1_2
-        && !session.expired(now, config.session_lifetime)
-        && ch.cipher_suites.contains(&session.suite)
-        && config.suites.iter().any(|s| s.suite == session.suite)
-        // RFC 7627 §5.3: never resume across a change of extended master secret.
+    let Some(session) = cache.get(&ch.session_id, now) else {
+        return Ok(None);
+    };
+    if session.version != ProtocolVersion::TLSv1_2 || session.expired(now, config.session_lifetime)
+    {
+        return Ok(None);
+    }
+    // RFC 7627 §5.3: "If the original session used the extension but the new
+    // ClientHello does not contain it, the server MUST abort the abbreviated handshake."
+    if session.extended_master_secret && !offer.extended_master_secret {
+        return Err(Error::misbehaved(
+            AlertDescription::HandshakeFailure,
+            "resumption offered without the extended master secret its session used",
+        ));
+    }
+    // RFC 5246 §7.4.1.2: the cipher_suites "MUST include the cipher suite from that
+    // session".
+    if !ch.cipher_suites.contains(&session.suite) {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "resumption offered without its session's cipher suite",
+        ));
+    }
+    let compatible = config.suites.iter().any(|s| s.suite == session.suite)
+        // RFC 7627 §5.3: a session made without extended master secret is not resumed
+        // by a client that now offers it: a full handshake instead.
         && session.extended_master_secret == offer.extended_master_secret
         // RFC 6066 §3: a session is for the name it was made for.
         && session.server_name == offer.server_name
@@ -589,7 +644,7 @@ fn check_for_resumption<P: Provider>(
     let willing = config
         .willing_to_resume
         .is_none_or(|willing| (willing.0)(&session));
-    (compatible && willing).then_some(session)
+    Ok((compatible && willing).then_some(session))
 }
 
 /// The abbreviated handshake (RFC 5246 §7.3): ServerHello, ChangeCipherSpec, Finished.
@@ -638,6 +693,9 @@ fn resume<P: Provider>(
     })
 }
 
+/// RFC 5246 §7.4.1.4: an extension type appears in ServerHello only if the ClientHello
+/// had it, with one exception: RFC 5746 §3.6 answers the SCSV with an empty
+/// renegotiation_info.
 fn server_hello_extensions(offer: &Offer<'_>, ems: bool, full: bool) -> Vec<ServerExtension> {
     let mut extensions = Vec::new();
     if offer.secure_renegotiation {
@@ -647,7 +705,8 @@ fn server_hello_extensions(offer: &Offer<'_>, ems: bool, full: bool) -> Vec<Serv
     if full && offer.server_name.is_some() {
         extensions.push(ServerExtension::ServerNameAck);
     }
-    if full {
+    // RFC 8422 §5.2: ec_point_formats only in answer to the client's.
+    if full && offer.point_formats {
         extensions.push(ServerExtension::EcPointFormats(vec![
             ECPointFormat::Uncompressed,
         ]));
@@ -677,38 +736,53 @@ fn send_server_hello<P: Provider>(
     );
 }
 
-/// The server's order of preference, among what the client offers and what our key can
-/// sign for: `(suite, group, signature scheme)`.
+/// RFC 5246 §7.4.1.3: the suite, group and signature scheme, among what the client
+/// offers and what our key can sign for, by the client's order of preference (or ours,
+/// with [`ServerConfig::prefer_server_order`]). Each of the client's lists is walked a
+/// bounded number of times, so a ClientHello of 32,767 suites or schemes costs time in
+/// proportion to its length.
 fn pick_parameters<P: Provider>(
     config: &ServerConfig<P>,
     provider: &P,
     ch: &ClientHello,
     offer: &Offer<'_>,
 ) -> Result<(Suite, NamedGroup, SignatureScheme), Error> {
-    let our_schemes = provider.signing_schemes(&config.signing_key);
     // RFC 5246 §7.4.1.4.1: without signature_algorithms the client only speaks SHA-1,
     // which we do not sign with.
     let their_schemes = offer.signature_schemes.unwrap_or_default();
     // RFC 8422 §4: a client without supported_groups accepts secp256r1.
     let their_groups = offer.groups.unwrap_or(&[NamedGroup::secp256r1]);
-    let group = config
-        .groups
-        .iter()
-        .copied()
-        .find(|g| their_groups.contains(g) && provider.supports_group(*g))
-        .ok_or(Error::refused("no common ECDHE group"))?;
-    for suite in &config.suites {
-        if !ch.cipher_suites.contains(&suite.suite) {
-            continue;
-        }
-        let scheme = our_schemes.iter().copied().find(|s| {
-            suite.sig.allows(*s) && their_schemes.contains(s) && curve_acceptable(*s, offer.groups)
-        });
-        if let Some(scheme) = scheme {
-            return Ok((*suite, group, scheme));
-        }
-    }
-    Err(Error::refused("no common cipher suite"))
+    let ours = |g: &NamedGroup| config.groups.contains(g) && provider.supports_group(*g);
+    let group = match config.prefer_server_order {
+        true => config
+            .groups
+            .iter()
+            .find(|g| their_groups.contains(g) && provider.supports_group(**g)),
+        false => their_groups.iter().find(|g| ours(g)),
+    };
+    let group = *group.ok_or(Error::refused("no common ECDHE group"))?;
+    // The schemes our key signs with that the client accepts, in our order.
+    let usable: Vec<SignatureScheme> = provider
+        .signing_schemes(&config.signing_key)
+        .into_iter()
+        .filter(|s| their_schemes.contains(s) && curve_acceptable(*s, offer.groups))
+        .collect();
+    let with_scheme = |suite: &Suite| {
+        let scheme = usable.iter().copied().find(|s| suite.sig.allows(*s))?;
+        Some((*suite, group, scheme))
+    };
+    let chosen = match config.prefer_server_order {
+        true => config
+            .suites
+            .iter()
+            .filter(|suite| ch.cipher_suites.contains(&suite.suite))
+            .find_map(with_scheme),
+        false => ch.cipher_suites.iter().find_map(|offered| {
+            let suite = config.suites.iter().find(|s| s.suite == *offered)?;
+            with_scheme(suite)
+        }),
+    };
+    chosen.ok_or(Error::refused("no common cipher suite"))
 }
 
 /// RFC 8422 §5.1.1 (and §2.1): a client's supported_groups also bounds the curve of an
