@@ -238,6 +238,32 @@ fn a_session_not_resumable_falls_back_to_a_full_handshake_with_a_new_id() {
     }
 }
 
+/// Cause 7 of the conformance issue: by default the client's order of suites and groups
+/// decides, as in OpenSSL and rustls; `prefer_server_order` makes ours decide.
+#[test]
+fn suite_and_group_follow_the_clients_order_unless_the_server_prefers_its_own() {
+    let mut s = setup(KeyKind::EcdsaP256);
+    s.client.suites = vec![ALL_SUITES[2], ALL_SUITES[0], ALL_SUITES[1]];
+    s.client.groups = vec![NamedGroup::secp384r1, NamedGroup::secp256r1];
+    s.server.suites = vec![ALL_SUITES[1], ALL_SUITES[0], ALL_SUITES[2]];
+    s.server.groups = vec![NamedGroup::secp256r1, NamedGroup::secp384r1];
+    for (prefer_server_order, suite, group) in [
+        (false, ALL_SUITES[2], NamedGroup::secp384r1),
+        (true, ALL_SUITES[1], NamedGroup::secp256r1),
+    ] {
+        s.server.prefer_server_order = prefer_server_order;
+        let mut cache = InMemoryCache::new(4, 3600);
+        let (client, server) = connect(&s, &mut cache, None);
+        assert_agree(&client, &server);
+        let summary = server.summary().unwrap();
+        assert_eq!(
+            (summary.suite, summary.group),
+            (suite.suite, Some(group)),
+            "prefer_server_order = {prefer_server_order}"
+        );
+    }
+}
+
 #[test]
 fn an_expired_session_is_not_resumed() {
     let s = setup(KeyKind::EcdsaP256);

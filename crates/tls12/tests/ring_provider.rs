@@ -1050,3 +1050,46 @@ fn aead_key_lengths_and_identity() {
         assert!(!format!("{key:?}").contains("80"), "{key:?}");
     }
 }
+
+/// Cause 10 of the conformance issue: a self-signed CA certificate presented as the
+/// peer's own is trusted when that exact certificate is configured as a root (as OpenSSL
+/// and GnuTLS trust it), within its validity period; otherwise it is refused with a
+/// reason that says what is required.
+#[test]
+fn a_directly_trusted_self_signed_ca_certificate_is_accepted() {
+    let p = RingProvider::new();
+    let mut params = ca_params("self-signed client");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2030, 1, 1);
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = CertificateDer(params.self_signed(&key).unwrap().der().to_vec());
+    let pinned = RingRoots::from_der_certs(std::slice::from_ref(&cert)).unwrap();
+    let chain = std::slice::from_ref(&cert);
+    assert_eq!(
+        p.verify_chain(&pinned, chain, None, at((2025, 6, 1))),
+        Ok(())
+    );
+    assert_eq!(
+        p.verify_chain(&pinned, chain, None, at((2031, 1, 1))),
+        Err(CertError::Expired)
+    );
+    assert_eq!(
+        p.verify_chain(&pinned, chain, None, at((2019, 1, 1))),
+        Err(CertError::Expired)
+    );
+    // Not configured as trusted: refused, with a reason that says what is required.
+    let other = Ca::root("another root");
+    let refused = p.verify_chain(&other.roots(), chain, None, at((2025, 6, 1)));
+    assert_eq!(refused, Err(CertError::CaUsedAsEndEntity));
+    // Trusted among other roots: accepted.
+    let both = RingRoots::from_der_certs(&[other.cert.clone(), cert.clone()]).unwrap();
+    assert_eq!(p.verify_chain(&both, chain, None, at((2025, 6, 1))), Ok(()));
+    // A sub-CA whose issuer is trusted is still not a client certificate.
+    let ca = Ca::root("issuing CA");
+    let sub = ca.intermediate("a sub-CA presented as a client");
+    let refused = p.verify_chain(&ca.roots(), std::slice::from_ref(&sub.cert), None, now());
+    assert_eq!(refused, Err(CertError::CaUsedAsEndEntity));
+    assert!(CertError::CaUsedAsEndEntity
+        .to_string()
+        .contains("configuring that exact certificate as a root"));
+}
