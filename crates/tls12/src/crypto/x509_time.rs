@@ -52,14 +52,14 @@ fn element(der: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
 /// A `Time` (RFC 5280 §4.1.2.5.1, §4.1.2.5.2): UTCTime `YYMMDDHHMMSSZ` (years 1950 to
 /// 2049) or GeneralizedTime `YYYYMMDDHHMMSSZ`.
 fn time(der: &[u8]) -> Option<(u64, &[u8])> {
-    let (year, digits, rest) = match der.first()? {
-        &UTC_TIME => {
+    let (year, digits, rest) = match *der.first()? {
+        UTC_TIME => {
             let (value, rest) = element(der, UTC_TIME)?;
             let yy = number(value.get(..2)?)?;
             let year = if yy >= 50 { 1900 + yy } else { 2000 + yy };
             (year, value.get(2..)?, rest)
         }
-        &GENERALIZED_TIME => {
+        GENERALIZED_TIME => {
             let (value, rest) = element(der, GENERALIZED_TIME)?;
             (number(value.get(..4)?)?, value.get(4..)?, rest)
         }
