@@ -960,3 +960,101 @@ fn a_client_hello_longer_than_any_legal_one_is_a_decode_error() {
         "{err}"
     );
 }
+
+/// Cause 8: TLS 1.2 binds no hash to the curve (RFC 8422 §5.1.3). A client that offers
+/// only ecdsa_secp384r1_sha384 gets a P-256 server's SHA-384 signature, which the client
+/// verifies; offers no key of ours can serve get handshake_failure, cleanly. And a P-256
+/// client certificate answers a request for SHA-384 only with a SHA-384 CertificateVerify.
+#[test]
+fn ecdsa_signatures_use_the_hash_the_peer_offers() {
+    use tls12::msgs::enums::SignatureScheme;
+    use tls12::msgs::{CertificateRequest, ServerKeyExchange};
+    fn only(schemes: &[SignatureScheme]) -> impl Fn(&mut ClientHello) + '_ {
+        move |ch: &mut ClientHello| {
+            for ext in ch.extensions.iter_mut().flatten() {
+                if let ClientExtension::SignatureAlgorithms(offered) = ext {
+                    *offered = schemes.to_vec();
+                }
+            }
+        }
+    }
+    let served = [(
+        &[SignatureScheme::ECDSA_NISTP384_SHA384][..],
+        SignatureScheme::ECDSA_NISTP384_SHA384,
+    )];
+    for (offered, expected) in served {
+        let mut e = env(ClientAuth::None);
+        let hello = records(&e.client.take_output()).remove(0);
+        let mut msg = HandshakeMessage::read_bytes(&hello.payload, KeyExchange::Ecdhe).unwrap();
+        let HandshakePayload::ClientHello(ch) = &mut msg.payload else {
+            panic!("{msg:?}")
+        };
+        only(offered)(ch);
+        let bytes = encode(&[plain(ContentType::Handshake, &msg.get_encoding())]);
+        e.server.receive(&bytes, NOW, &mut e.cache).unwrap();
+        let flight = server_flight_records(&mut e);
+        let ske = messages(&flight)
+            .into_iter()
+            .map(|m| HandshakeMessage::read_bytes(&m, KeyExchange::Ecdhe).unwrap())
+            .find_map(|m| match m.payload {
+                HandshakePayload::ServerKeyExchange(ServerKeyExchange::Ecdhe {
+                    signed, ..
+                }) => Some(signed),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(ske.scheme, expected, "{offered:?}");
+        // The client checks the signature (over the randoms and the parameters only,
+        // so the edit of its hello does not matter here).
+        e.client.receive(&encode(&[flight]), NOW).unwrap();
+    }
+    let ecdsa_sha224 = SignatureScheme::from(0x0303);
+    for offered in [
+        &[SignatureScheme::ECDSA_NISTP521_SHA512][..],
+        &[ecdsa_sha224],
+        &[SignatureScheme::ECDSA_SHA1_Legacy],
+    ] {
+        let mut e = env(ClientAuth::None);
+        let hello = records(&e.client.take_output()).remove(0);
+        let mut msg = HandshakeMessage::read_bytes(&hello.payload, KeyExchange::Ecdhe).unwrap();
+        let HandshakePayload::ClientHello(ch) = &mut msg.payload else {
+            panic!("{msg:?}")
+        };
+        only(offered)(ch);
+        let bytes = encode(&[plain(ContentType::Handshake, &msg.get_encoding())]);
+        let err = e.server.receive(&bytes, NOW, &mut e.cache).unwrap_err();
+        assert_eq!(
+            err.alert_sent(),
+            Some(AlertDescription::HandshakeFailure),
+            "{offered:?}: {err}"
+        );
+    }
+    // The client side: a CertificateRequest for SHA-384 only.
+    let mut e = env(ClientAuth::Required);
+    let hello = e.client.take_output();
+    e.server.receive(&hello, NOW, &mut e.cache).unwrap();
+    let flight = server_flight_records(&mut e);
+    let mut msgs = messages(&flight);
+    let cr = msgs.iter_mut().find(|m| m[0] == 13).unwrap();
+    let mut request = HandshakeMessage::read_bytes(cr, KeyExchange::Ecdhe).unwrap();
+    let HandshakePayload::CertificateRequest(CertificateRequest {
+        signature_schemes, ..
+    }) = &mut request.payload
+    else {
+        panic!("{request:?}")
+    };
+    *signature_schemes = vec![SignatureScheme::ECDSA_NISTP384_SHA384];
+    *cr = request.get_encoding();
+    let edited = encode(&[plain(ContentType::Handshake, &msgs.concat())]);
+    e.client.receive(&edited, NOW).unwrap();
+    let second = records(&e.client.take_output());
+    let verify = messages(&second[0])
+        .into_iter()
+        .map(|m| HandshakeMessage::read_bytes(&m, KeyExchange::Ecdhe).unwrap())
+        .find_map(|m| match m.payload {
+            HandshakePayload::CertificateVerify(signed) => Some(signed),
+            _ => None,
+        })
+        .expect("a CertificateVerify");
+    assert_eq!(verify.scheme, SignatureScheme::ECDSA_NISTP384_SHA384);
+}

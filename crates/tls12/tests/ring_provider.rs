@@ -178,7 +178,12 @@ impl TestKey {
     }
 }
 
-const ECDSA_P256_SCHEMES: &[SignatureScheme] = &[SignatureScheme::ECDSA_NISTP256_SHA256];
+/// A P-256 key signs with SHA-256 (ring) and, for a client that offers nothing else,
+/// with SHA-384 (the `p256` crate): TLS 1.2 binds no hash to the curve.
+const ECDSA_P256_SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+];
 const ECDSA_P384_SCHEMES: &[SignatureScheme] = &[SignatureScheme::ECDSA_NISTP384_SHA384];
 const RSA_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RSA_PSS_SHA512,
@@ -505,7 +510,7 @@ fn rsa_signature_binds_its_scheme() {
 fn sign_refuses_schemes_the_key_cannot_make() {
     let mut p = RingProvider::new();
     let cases = [
-        (TestKey::p256(), SignatureScheme::ECDSA_NISTP384_SHA384),
+        (TestKey::p256(), SignatureScheme::ECDSA_NISTP521_SHA512),
         (TestKey::p256(), SignatureScheme::RSA_PSS_SHA256),
         (TestKey::p384(), SignatureScheme::ECDSA_NISTP256_SHA256),
         (
@@ -901,7 +906,8 @@ fn malformed_chains_and_roots() {
             Err(CertError::BadCertificate)
         );
     }
-    // A CA certificate presented as the end entity.
+    // The root itself presented as the end entity is trusted as it is, but it names no
+    // server; another CA's certificate is refused as a CA.
     assert_eq!(
         p.verify_chain(
             &roots,
@@ -909,7 +915,16 @@ fn malformed_chains_and_roots() {
             Some("x.example"),
             now()
         ),
-        Err(CertError::BadCertificate)
+        Err(CertError::NotValidForName)
+    );
+    assert_eq!(
+        p.verify_chain(
+            &Ca::root("other").roots(),
+            std::slice::from_ref(&ca.cert),
+            Some("x.example"),
+            now()
+        ),
+        Err(CertError::CaUsedAsEndEntity)
     );
     // A server name that is neither a DNS name nor an IP address.
     let key = TestKey::p256();

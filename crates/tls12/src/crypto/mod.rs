@@ -286,6 +286,11 @@ pub trait Provider: StateValue {
     /// The schemes `key` can sign with, most preferred first.
     fn signing_schemes(&self, key: &Self::SigningKey) -> Vec<SignatureScheme>;
 
+    /// The curve of an ECDSA `key`, `None` for other key types: a client's
+    /// supported_groups bounds the curve of the certificate it will accept (RFC 8422
+    /// §5.1.1), whatever hash the signature uses.
+    fn signing_curve(&self, key: &Self::SigningKey) -> Option<NamedGroup>;
+
     /// Signs `message` (the scheme hashes it) with `key`.
     fn sign(
         &mut self,

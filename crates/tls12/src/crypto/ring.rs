@@ -178,6 +178,10 @@ enum SigningKeyKind {
         key: signature::EcdsaKeyPair,
         /// The scheme the key pair signs with.
         scheme: SignatureScheme,
+        /// For a P-256 key, the same key loaded by the `p256` crate, which signs a
+        /// SHA-384 digest (ecdsa_secp384r1_sha384): in TLS 1.2 the code point names only
+        /// the hash (RFC 8422 §5.1.3), and a client may offer nothing else.
+        sha384: Option<p256::ecdsa::SigningKey>,
     },
     /// An RSA key (2048 to 4096 bits: ring's limits), which signs with PSS or PKCS#1 v1.5
     /// over SHA-256/384/512.
@@ -240,7 +244,18 @@ impl RingSigningKey {
         ];
         for (alg, scheme) in ecdsa {
             if let Ok(key) = signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8, &rng) {
-                return Ok(SigningKeyKind::Ecdsa { key, scheme });
+                let sha384 = match scheme {
+                    SignatureScheme::ECDSA_NISTP256_SHA256 => {
+                        use p256::pkcs8::DecodePrivateKey;
+                        p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8).ok()
+                    }
+                    _ => None,
+                };
+                return Ok(SigningKeyKind::Ecdsa {
+                    key,
+                    scheme,
+                    sha384,
+                });
             }
         }
         signature::RsaKeyPair::from_pkcs8(pkcs8)
@@ -251,8 +266,26 @@ impl RingSigningKey {
     /// The schemes this key signs with, most preferred first.
     pub fn schemes(&self) -> Vec<SignatureScheme> {
         match &*self.kind {
-            SigningKeyKind::Ecdsa { scheme, .. } => vec![*scheme],
+            SigningKeyKind::Ecdsa { scheme, sha384, .. } => {
+                let mut schemes = vec![*scheme];
+                if sha384.is_some() {
+                    schemes.push(SignatureScheme::ECDSA_NISTP384_SHA384);
+                }
+                schemes
+            }
             SigningKeyKind::Rsa(_) => RSA_SCHEMES.to_vec(),
+        }
+    }
+
+    /// The curve of an ECDSA key (RFC 8422 §5.1.1: the client's supported_groups bounds
+    /// it), `None` for RSA.
+    pub fn curve(&self) -> Option<NamedGroup> {
+        match &*self.kind {
+            SigningKeyKind::Ecdsa { scheme, .. } => match *scheme {
+                SignatureScheme::ECDSA_NISTP256_SHA256 => Some(NamedGroup::secp256r1),
+                _ => Some(NamedGroup::secp384r1),
+            },
+            SigningKeyKind::Rsa(_) => None,
         }
     }
 }
@@ -637,6 +670,10 @@ impl Provider for RingProvider {
         key.schemes()
     }
 
+    fn signing_curve(&self, key: &Self::SigningKey) -> Option<NamedGroup> {
+        key.curve()
+    }
+
     fn sign(
         &mut self,
         key: &Self::SigningKey,
@@ -645,8 +682,22 @@ impl Provider for RingProvider {
     ) -> Result<Vec<u8>, CryptoError> {
         match &*key.kind {
             SigningKeyKind::Ecdsa {
+                sha384: Some(flexible),
+                ..
+            } if scheme == SignatureScheme::ECDSA_NISTP384_SHA384 => {
+                use p256::ecdsa::signature::hazmat::PrehashSigner;
+                // ECDSA over P-256 keeps the leftmost 256 bits of the SHA-384 digest
+                // (FIPS 186-4 §6.4); the signature is deterministic (RFC 6979).
+                let digest = digest::digest(&digest::SHA384, message);
+                let sig: p256::ecdsa::Signature = flexible
+                    .sign_prehash(digest.as_ref())
+                    .map_err(|_| CryptoError::Internal)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            SigningKeyKind::Ecdsa {
                 key,
                 scheme: supported,
+                ..
             } => {
                 if scheme != *supported {
                     return Err(CryptoError::Unsupported);

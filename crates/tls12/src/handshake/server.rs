@@ -761,11 +761,22 @@ fn pick_parameters<P: Provider>(
         false => their_groups.iter().find(|g| ours(g)),
     };
     let group = *group.ok_or(Error::refused("no common ECDHE group"))?;
+    // RFC 8422 §5.1.1 (and §2.1): a client's supported_groups also bounds the curve of
+    // an ECDSA certificate, so a P-256 key may only sign for a client that lists
+    // secp256r1, whichever hash it signs with.
+    let curve = provider.signing_curve(&config.signing_key);
+    if let (Some(curve), Some(groups)) = (curve, offer.groups) {
+        if !groups.contains(&curve) {
+            return Err(Error::refused(
+                "the client does not accept our certificate's curve",
+            ));
+        }
+    }
     // The schemes our key signs with that the client accepts, in our order.
     let usable: Vec<SignatureScheme> = provider
         .signing_schemes(&config.signing_key)
         .into_iter()
-        .filter(|s| their_schemes.contains(s) && curve_acceptable(*s, offer.groups))
+        .filter(|s| their_schemes.contains(s))
         .collect();
     let with_scheme = |suite: &Suite| {
         let scheme = usable.iter().copied().find(|s| suite.sig.allows(*s))?;
@@ -783,18 +794,6 @@ fn pick_parameters<P: Provider>(
         }),
     };
     chosen.ok_or(Error::refused("no common cipher suite"))
-}
-
-/// RFC 8422 §5.1.1 (and §2.1): a client's supported_groups also bounds the curve of an
-/// ECDSA certificate, so a P-256 key may only sign for a client that lists secp256r1.
-fn curve_acceptable(scheme: SignatureScheme, their_groups: Option<&[NamedGroup]>) -> bool {
-    let curve = match scheme {
-        SignatureScheme::ECDSA_NISTP256_SHA256 => NamedGroup::secp256r1,
-        SignatureScheme::ECDSA_NISTP384_SHA384 => NamedGroup::secp384r1,
-        SignatureScheme::ECDSA_NISTP521_SHA512 => NamedGroup::secp521r1,
-        _ => return true,
-    };
-    their_groups.is_none_or(|groups| groups.contains(&curve))
 }
 
 /// The full handshake's first flight: ServerHello, Certificate, ServerKeyExchange,
