@@ -1058,3 +1058,56 @@ fn ecdsa_signatures_use_the_hash_the_peer_offers() {
         .expect("a CertificateVerify");
     assert_eq!(verify.scheme, SignatureScheme::ECDSA_NISTP384_SHA384);
 }
+
+/// RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName".
+#[test]
+fn a_client_sends_no_server_name_for_an_ip_address() {
+    let e = env(ClientAuth::None);
+    for (name, sends) in [("127.0.0.1", false), ("::1", false), ("localhost", true)] {
+        let mut client = ClientConnection::new(
+            Arc::clone(&e.client_config),
+            RingProvider::new(),
+            Some(name.into()),
+            None,
+            NOW,
+        )
+        .unwrap();
+        let hello = records(&client.take_output()).remove(0);
+        let msg = HandshakeMessage::read_bytes(&hello.payload, KeyExchange::Ecdhe).unwrap();
+        let HandshakePayload::ClientHello(ch) = msg.payload else {
+            panic!("{msg:?}")
+        };
+        let has_name = ch
+            .extensions()
+            .iter()
+            .any(|x| matches!(x, ClientExtension::ServerName(_)));
+        assert_eq!(has_name, sends, "{name}");
+    }
+}
+
+/// RFC 8422 §4: a client that sends no supported_groups is taken to accept secp256r1.
+#[test]
+fn a_client_hello_without_supported_groups_gets_secp256r1() {
+    use tls12::msgs::enums::NamedGroup;
+    use tls12::msgs::ServerKeyExchange;
+    let mut e = env(ClientAuth::None);
+    let (_, bytes) = edited_client_hello(&mut e, |ch| {
+        ch.extensions
+            .get_or_insert_default()
+            .retain(|x| !matches!(x, ClientExtension::SupportedGroups(_)))
+    });
+    e.server.receive(&bytes, NOW, &mut e.cache).unwrap();
+    let flight = server_flight_records(&mut e);
+    let group = messages(&flight).into_iter().find_map(|m| {
+        match HandshakeMessage::read_bytes(&m, KeyExchange::Ecdhe)
+            .unwrap()
+            .payload
+        {
+            HandshakePayload::ServerKeyExchange(ServerKeyExchange::Ecdhe { params, .. }) => {
+                Some(params.group)
+            }
+            _ => None,
+        }
+    });
+    assert_eq!(group, Some(NamedGroup::secp256r1));
+}
