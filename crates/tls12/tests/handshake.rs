@@ -264,6 +264,61 @@ fn suite_and_group_follow_the_clients_order_unless_the_server_prefers_its_own() 
     }
 }
 
+/// RFC 7301: the server picks the first of its protocols that the client offers, in full
+/// and resumed handshakes alike; with none in common it answers no_application_protocol;
+/// either side without protocols leaves ALPN out.
+#[test]
+fn alpn_picks_by_the_servers_order_or_refuses() {
+    let mut s = setup(KeyKind::EcdsaP256);
+    let p = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| n.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    };
+    let cases: [(&[&str], &[&str], Option<&str>); 4] = [
+        (&["http/1.1", "h2"], &["h2", "http/1.1"], Some("h2")),
+        (&["h2"], &[], None),
+        (&[], &["h2"], None),
+        (
+            &["http/1.1", "spdy/3"],
+            &["h2", "http/1.1"],
+            Some("http/1.1"),
+        ),
+    ];
+    for (client, server, agreed) in cases {
+        s.client.alpn = p(client);
+        s.server.alpn = p(server);
+        let mut cache = InMemoryCache::new(4, 3600);
+        let (mut first, server_end) = connect(&s, &mut cache, None);
+        let expected = agreed.map(|a| a.as_bytes().to_vec());
+        assert_eq!(
+            first.summary().unwrap().alpn,
+            expected,
+            "{client:?} {server:?}"
+        );
+        assert_eq!(server_end.summary().unwrap().alpn, expected);
+        let session = new_session(&mut first).unwrap();
+        let (resumed, _) = connect(&s, &mut cache, Some(session));
+        assert!(resumed.summary().unwrap().resumed);
+        assert_eq!(resumed.summary().unwrap().alpn, expected, "resumed");
+    }
+    s.client.alpn = p(&["h2"]);
+    s.server.alpn = p(&["http/1.1"]);
+    let mut cache = InMemoryCache::new(4, 3600);
+    let mut c = client_with(&s.client, None);
+    let mut srv = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+    let (client_err, server_err) = pump(&mut c, &mut srv, &mut cache);
+    assert_eq!(
+        server_err.unwrap().alert_sent(),
+        Some(AlertDescription::NoApplicationProtocol)
+    );
+    assert_eq!(
+        client_err,
+        Some(Error::PeerAlert(AlertDescription::NoApplicationProtocol))
+    );
+}
+
 #[test]
 fn an_expired_session_is_not_resumed() {
     let s = setup(KeyKind::EcdsaP256);

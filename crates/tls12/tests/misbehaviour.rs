@@ -484,6 +484,36 @@ fn cases() -> Vec<Case> {
             },
             alert: RecordOverflow,
         },
+        Case {
+            name: "a ServerHello selecting a protocol the client did not offer",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                // The client offers h2 (its config asks for it), the server picks spdy/3.
+                let mut client = (*e.client_config).clone();
+                client.alpn = vec![b"h2".to_vec()];
+                let mut server = (*e.server_config).clone();
+                server.alpn = vec![b"h2".to_vec()];
+                e.client_config = Arc::new(client);
+                e.server_config = Arc::new(server);
+                e.client = ClientConnection::new(
+                    Arc::clone(&e.client_config),
+                    RingProvider::new(),
+                    Some("localhost".into()),
+                    None,
+                    NOW,
+                )
+                .unwrap();
+                e.server = ServerConnection::new(Arc::clone(&e.server_config), RingProvider::new());
+                edited_server_hello(e, |sh| {
+                    for ext in sh.extensions.iter_mut().flatten() {
+                        if let ServerExtension::Alpn(name) = ext {
+                            name.0 = b"spdy/3".to_vec();
+                        }
+                    }
+                })
+            },
+            alert: IllegalParameter,
+        },
         // Cause 4 of the conformance issue: the type decides before the body.
         Case {
             name: "ClientKeyExchange with ClientHello skipped",

@@ -20,7 +20,8 @@ use crate::msgs::extensions::Extension;
 use crate::msgs::{
     CertificateChain, CertificateDer, CertificateRequest, ClientExtension, ClientHello,
     ClientKeyExchange, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload,
-    KeyExchange, Random, ServerExtension, ServerHello, ServerKeyExchange, ServerName, SessionId,
+    KeyExchange, ProtocolName, Random, ServerExtension, ServerHello, ServerKeyExchange, ServerName,
+    SessionId,
 };
 use crate::record::Incoming;
 use crate::session::Session;
@@ -53,6 +54,9 @@ pub struct ClientConfig<P: Provider> {
     /// Whether connections report their flights as [`Event::Flight`] (on by default;
     /// off saves a few strings per flight when nobody prints them).
     pub flight_trace: bool,
+    /// Application protocols to offer (RFC 7301), most preferred first; empty offers
+    /// none.
+    pub alpn: Vec<Vec<u8>>,
 }
 
 impl<P: Provider> ClientConfig<P> {
@@ -70,6 +74,7 @@ impl<P: Provider> ClientConfig<P> {
             extended_master_secret: true,
             handshake_timeout: 30,
             flight_trace: true,
+            alpn: Vec::new(),
         }
     }
 }
@@ -84,6 +89,7 @@ pub struct ClientHandshake<P: Provider> {
     extended_master_secret: bool,
     secure_renegotiation: bool,
     server_name: Option<String>,
+    alpn: Option<Vec<u8>>,
     transcript: Transcript<P>,
 }
 
@@ -274,6 +280,16 @@ impl<P: Provider> ClientState<P> {
         }
         // RFC 5746 §3.4: an empty renegotiation_info on the initial handshake.
         extensions.push(ClientExtension::RenegotiationInfo(Vec::new()));
+        // RFC 7301 §3.1: empty names are not allowed, so none are offered.
+        let protocols: Vec<ProtocolName> = config
+            .alpn
+            .iter()
+            .filter(|p| !p.is_empty() && p.len() <= 255)
+            .map(|p| ProtocolName(p.clone()))
+            .collect();
+        if !protocols.is_empty() {
+            extensions.push(ClientExtension::Alpn(protocols));
+        }
         let hello = ClientHello {
             client_version: ProtocolVersion::TLSv1_2,
             random: client_random,
@@ -387,7 +403,7 @@ impl<P: Provider> ClientState<P> {
                 },
                 HandshakePayload::ServerHello(sh),
             ) => {
-                let (ems, secure_renegotiation) = read_server_hello(&hello, &sh)?;
+                let agreed = read_server_hello(&hello, &sh)?;
                 let mut transcript = Transcript::from_messages(transcript);
                 transcript.add(cx.provider, raw);
                 let suite = Suite::lookup(sh.cipher_suite).ok_or(Error::misbehaved(
@@ -402,9 +418,10 @@ impl<P: Provider> ClientState<P> {
                     client_random,
                     server_random: sh.random,
                     session_id: sh.session_id,
-                    extended_master_secret: ems,
-                    secure_renegotiation,
+                    extended_master_secret: agreed.extended_master_secret,
+                    secure_renegotiation: agreed.secure_renegotiation,
                     server_name,
+                    alpn: agreed.alpn,
                     transcript,
                 });
                 match offered.filter(|s| !sh.session_id.is_empty() && s.id == sh.session_id) {
@@ -501,6 +518,7 @@ impl<P: Provider> ClientState<P> {
                     secure_renegotiation: hs.secure_renegotiation,
                     session_id: hs.session_id,
                     server_name: hs.server_name.clone(),
+                    alpn: hs.alpn.clone(),
                     server_certificate: server_cert.clone(),
                     client_certificate: client_cert,
                     client_random: hs.client_random,
@@ -549,10 +567,16 @@ impl<P: Provider> ClientState<P> {
     }
 }
 
+/// What a ServerHello settled besides version, suite and session.
+struct Agreed {
+    extended_master_secret: bool,
+    secure_renegotiation: bool,
+    alpn: Option<Vec<u8>>,
+}
+
 /// RFC 5246 §7.4.1.3 and §7.4.1.4: version, suite, compression and extensions must be
-/// ones we offered. Returns whether extended master secret was negotiated and whether the
-/// server indicated secure renegotiation.
-fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, bool), Error> {
+/// ones we offered.
+fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<Agreed, Error> {
     if sh.server_version != ProtocolVersion::TLSv1_2 {
         return Err(Error::misbehaved(
             AlertDescription::ProtocolVersion,
@@ -571,7 +595,11 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, boo
             "ServerHello chose compression",
         ));
     }
-    let (mut ems, mut secure_renegotiation) = (false, false);
+    let mut agreed = Agreed {
+        extended_master_secret: false,
+        secure_renegotiation: false,
+        alpn: None,
+    };
     for ext in sh.extensions() {
         if !hello
             .extensions()
@@ -591,8 +619,22 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, boo
                     "renegotiation_info not empty",
                 ));
             }
-            ServerExtension::RenegotiationInfo(_) => secure_renegotiation = true,
-            ServerExtension::ExtendedMasterSecret => ems = true,
+            ServerExtension::RenegotiationInfo(_) => agreed.secure_renegotiation = true,
+            ServerExtension::ExtendedMasterSecret => agreed.extended_master_secret = true,
+            // RFC 7301 §3.2: the server selects one of the protocols the client offered.
+            ServerExtension::Alpn(chosen) => {
+                let offered = hello.extensions().iter().any(|c| match c {
+                    ClientExtension::Alpn(names) => names.contains(chosen),
+                    _ => false,
+                });
+                if !offered {
+                    return Err(Error::misbehaved(
+                        AlertDescription::IllegalParameter,
+                        "ServerHello selected a protocol we did not offer",
+                    ));
+                }
+                agreed.alpn = Some(chosen.0.clone());
+            }
             ServerExtension::EcPointFormats(formats)
                 if !formats.contains(&ECPointFormat::Uncompressed) =>
             {
@@ -604,7 +646,7 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, boo
             _ => {}
         }
     }
-    Ok((ems, secure_renegotiation))
+    Ok(agreed)
 }
 
 /// The server resumed our session: check it kept its parameters (RFC 5246 §7.4.1.3;

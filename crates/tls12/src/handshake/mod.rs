@@ -69,6 +69,8 @@ pub struct HandshakeSummary {
     pub session_id: SessionId,
     /// The server name the client asked for.
     pub server_name: Option<String>,
+    /// The application protocol both ends agreed on (RFC 7301), if any.
+    pub alpn: Option<Vec<u8>>,
     /// The server's end-entity certificate.
     pub server_certificate: Option<CertificateDer>,
     /// The client's end-entity certificate, if it authenticated.

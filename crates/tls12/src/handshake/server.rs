@@ -17,7 +17,7 @@ use crate::msgs::enums::{
 use crate::msgs::{
     CertificateChain, CertificateDer, CertificateRequest, ClientExtension, ClientHello,
     ClientKeyExchange, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload,
-    KeyExchange, Random, ServerExtension, ServerHello, ServerKeyExchange, SessionId,
+    KeyExchange, ProtocolName, Random, ServerExtension, ServerHello, ServerKeyExchange, SessionId,
 };
 use crate::record::Incoming;
 use crate::session::{Session, SessionCache};
@@ -93,6 +93,9 @@ pub struct ServerConfig<P: Provider> {
     /// Whether connections report their flights as [`Event::Flight`] (on by default;
     /// off saves a few strings per flight when nobody prints them).
     pub flight_trace: bool,
+    /// Application protocols (RFC 7301) in the server's order of preference; empty
+    /// means the server does not take part in ALPN.
+    pub alpn: Vec<Vec<u8>>,
 }
 
 impl<P: Provider> ServerConfig<P> {
@@ -115,6 +118,7 @@ impl<P: Provider> ServerConfig<P> {
             accept: None,
             willing_to_resume: None,
             flight_trace: true,
+            alpn: Vec::new(),
         }
     }
 }
@@ -130,6 +134,7 @@ pub struct ServerHandshake<P: Provider> {
     secure_renegotiation: bool,
     server_name: Option<String>,
     group: Option<NamedGroup>,
+    alpn: Option<Vec<u8>>,
     transcript: Transcript<P>,
 }
 
@@ -471,6 +476,7 @@ fn summarize<P: Provider>(
         secure_renegotiation: hs.secure_renegotiation,
         session_id: hs.session_id,
         server_name: hs.server_name.clone(),
+        alpn: hs.alpn.clone(),
         server_certificate: None,
         client_certificate: client_cert,
         client_random: hs.client_random,
@@ -487,6 +493,8 @@ struct Offer<'a> {
     secure_renegotiation: bool,
     /// Whether the client sent ec_point_formats, which alone lets us send ours.
     point_formats: bool,
+    /// The application protocols the client offers (RFC 7301).
+    alpn: Option<&'a [ProtocolName]>,
 }
 
 fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
@@ -500,6 +508,7 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
             .cipher_suites
             .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
         point_formats: false,
+        alpn: None,
     };
     for ext in ch.extensions() {
         match ext {
@@ -520,6 +529,7 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
                 ));
             }
             ClientExtension::EcPointFormats(_) => offer.point_formats = true,
+            ClientExtension::Alpn(names) => offer.alpn = Some(names),
             ClientExtension::SignatureAlgorithms(schemes) => {
                 offer.signature_schemes = Some(schemes)
             }
@@ -538,6 +548,28 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
         }
     }
     Ok(offer)
+}
+
+/// RFC 7301 §3.2: the first of our protocols the client offers. A server without
+/// protocols, or a client that offers none, leaves ALPN out; a server with protocols of
+/// which the client offers none answers no_application_protocol.
+fn choose_alpn<P: Provider>(
+    config: &ServerConfig<P>,
+    offer: &Offer<'_>,
+) -> Result<Option<Vec<u8>>, Error> {
+    let Some(offered) = offer.alpn.filter(|_| !config.alpn.is_empty()) else {
+        return Ok(None);
+    };
+    config
+        .alpn
+        .iter()
+        .find(|ours| offered.iter().any(|theirs| theirs.0 == **ours))
+        .cloned()
+        .map(Some)
+        .ok_or(Error::misbehaved(
+            AlertDescription::NoApplicationProtocol,
+            "no application protocol in common",
+        ))
 }
 
 /// A `host_name` (RFC 6066 §3): ASCII letters, digits, '-' and '.', no trailing dot.
@@ -587,7 +619,7 @@ fn process_client_hello<P: Provider>(
     let mut transcript = Transcript::default();
     transcript.add(cx.provider, raw);
     match check_for_resumption(config, cache, ch, &offer, cx.now)? {
-        Some(session) => resume(cx, ch, &offer, session, transcript),
+        Some(session) => resume(config, cx, ch, &offer, session, transcript),
         None => full_handshake(config, cx, ch, offer, transcript),
     }
 }
@@ -649,6 +681,7 @@ fn check_for_resumption<P: Provider>(
 
 /// The abbreviated handshake (RFC 5246 §7.3): ServerHello, ChangeCipherSpec, Finished.
 fn resume<P: Provider>(
+    config: &ServerConfig<P>,
     cx: &mut Context<'_, P>,
     ch: &ClientHello,
     offer: &Offer<'_>,
@@ -656,6 +689,7 @@ fn resume<P: Provider>(
     transcript: Transcript<P>,
 ) -> Result<ServerState<P>, Error> {
     let suite = Suite::lookup(session.suite).ok_or(Error::refused("cached suite unsupported"))?;
+    let alpn = choose_alpn(config, offer)?;
     // No CertificateVerify in an abbreviated handshake: the hash alone will do.
     let mut transcript = transcript;
     transcript.start_hash(cx.provider, &suite, false);
@@ -668,9 +702,10 @@ fn resume<P: Provider>(
         secure_renegotiation: offer.secure_renegotiation,
         server_name: session.server_name.clone(),
         group: None,
+        alpn,
         transcript,
     });
-    let extensions = server_hello_extensions(offer, hs.extended_master_secret, false);
+    let extensions = server_hello_extensions(offer, &hs, false);
     send_server_hello(cx, &mut hs, extensions);
     let master = session.master_secret.clone();
     install_pending_ciphers(
@@ -696,7 +731,11 @@ fn resume<P: Provider>(
 /// RFC 5246 §7.4.1.4: an extension type appears in ServerHello only if the ClientHello
 /// had it, with one exception: RFC 5746 §3.6 answers the SCSV with an empty
 /// renegotiation_info.
-fn server_hello_extensions(offer: &Offer<'_>, ems: bool, full: bool) -> Vec<ServerExtension> {
+fn server_hello_extensions<P: Provider>(
+    offer: &Offer<'_>,
+    hs: &ServerHandshake<P>,
+    full: bool,
+) -> Vec<ServerExtension> {
     let mut extensions = Vec::new();
     if offer.secure_renegotiation {
         extensions.push(ServerExtension::RenegotiationInfo(Vec::new()));
@@ -711,8 +750,12 @@ fn server_hello_extensions(offer: &Offer<'_>, ems: bool, full: bool) -> Vec<Serv
             ECPointFormat::Uncompressed,
         ]));
     }
-    if ems {
+    if hs.extended_master_secret {
         extensions.push(ServerExtension::ExtendedMasterSecret);
+    }
+    // RFC 7301 §3.1: exactly one protocol, one the client offered.
+    if let Some(protocol) = &hs.alpn {
+        extensions.push(ServerExtension::Alpn(ProtocolName(protocol.clone())));
     }
     extensions
 }
@@ -806,6 +849,7 @@ fn full_handshake<P: Provider>(
     transcript: Transcript<P>,
 ) -> Result<ServerState<P>, Error> {
     let (suite, group, scheme) = pick_parameters(config, cx.provider, ch, &offer)?;
+    let alpn = choose_alpn(config, &offer)?;
     // The messages are kept only for a client's CertificateVerify.
     let mut transcript = transcript;
     let request = config.client_auth != ClientAuth::None;
@@ -827,9 +871,10 @@ fn full_handshake<P: Provider>(
         secure_renegotiation: offer.secure_renegotiation,
         server_name: offer.server_name.clone(),
         group: Some(group),
+        alpn,
         transcript,
     });
-    let extensions = server_hello_extensions(&offer, hs.extended_master_secret, true);
+    let extensions = server_hello_extensions(&offer, &hs, true);
     send_server_hello(cx, &mut hs, extensions);
     let chain = CertificateChain(config.cert_chain.clone());
     cx.send(
