@@ -90,6 +90,34 @@ fn resuming(e: &mut Env) -> Session {
     session
 }
 
+/// Replaces both ends with a PSK-only server (ECDHE_PSK with ChaCha20) and a client
+/// that knows its key.
+fn psk_only(e: &mut Env) {
+    let mut store = tls12::psk::InMemoryPskStore::new();
+    store.insert(b"client1", tls12::crypto::Secret::new(vec![9; 32]));
+    let psk = tls12::psk::ServerPsk::new(Arc::new(store), None);
+    let mut server = ServerConfig::psk_only(psk);
+    server.suites.truncate(1);
+    let mut client = (*e.client_config).clone();
+    client.suites = server.suites.clone();
+    client.psk = vec![tls12::psk::ClientPsk {
+        identity: b"client1".to_vec(),
+        key: tls12::crypto::Secret::new(vec![9; 32]),
+        hint: None,
+    }];
+    e.client_config = Arc::new(client);
+    e.server_config = Arc::new(server);
+    e.client = ClientConnection::new(
+        Arc::clone(&e.client_config),
+        RingProvider::new(),
+        Some("localhost".into()),
+        None,
+        NOW,
+    )
+    .unwrap();
+    e.server = ServerConnection::new(Arc::clone(&e.server_config), RingProvider::new());
+}
+
 /// A handshake message of type `typ` with `body`, in one plaintext record.
 fn message_record(typ: u8, body: &[u8]) -> Vec<u8> {
     let len = (body.len() as u32).to_be_bytes();
@@ -513,6 +541,37 @@ fn cases() -> Vec<Case> {
                 })
             },
             alert: IllegalParameter,
+        },
+        Case {
+            name: "a Certificate under a PSK suite",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                psk_only(e);
+                let flight = server_flight(e);
+                let mut msgs = messages(&flight);
+                // An (empty) Certificate right after ServerHello: RFC 4279 §2 sends none.
+                msgs.insert(1, vec![11, 0, 0, 3, 0, 0, 0]);
+                (
+                    Victim::Client,
+                    encode(&[plain(ContentType::Handshake, &msgs.concat())]),
+                )
+            },
+            alert: UnexpectedMessage,
+        },
+        Case {
+            name: "an unknown PSK identity",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                psk_only(e);
+                server_flight(e);
+                // ECDHE_PSK: identity "nobody!", then a 32-byte X25519 share.
+                let cke = [&[16u8, 0, 0, 42, 0, 7][..], b"nobody!", &[32], &[9; 32]].concat();
+                (
+                    Victim::Server,
+                    encode(&[plain(ContentType::Handshake, &cke)]),
+                )
+            },
+            alert: UnknownPskIdentity,
         },
         // Cause 4 of the conformance issue: the type decides before the body.
         Case {

@@ -19,9 +19,10 @@ use crate::msgs::{
     ClientKeyExchange, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload,
     KeyExchange, ProtocolName, Random, ServerExtension, ServerHello, ServerKeyExchange, SessionId,
 };
+use crate::psk::{premaster_secret, ServerPsk};
 use crate::record::Incoming;
 use crate::session::{Session, SessionCache};
-use crate::suites::{Suite, ALL_SUITES};
+use crate::suites::{Suite, ALL_SUITES, PSK_SUITES};
 
 /// A plain function the server consults at a decision point. Configurations compare
 /// hooks by address: two are equal when they name the same function.
@@ -65,10 +66,13 @@ pub type ResumeHook = Hook<Session>;
 /// How a server behaves.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ServerConfig<P: Provider> {
-    /// The server's certificate chain, end entity first.
+    /// The server's certificate chain, end entity first; empty for a server without a
+    /// certificate (pre-shared keys only).
     pub cert_chain: Vec<CertificateDer>,
-    /// The key of the end-entity certificate.
-    pub signing_key: P::SigningKey,
+    /// The key of the end-entity certificate; `None` without a certificate.
+    pub signing_key: Option<P::SigningKey>,
+    /// Pre-shared keys (RFC 4279, RFC 5489), for the PSK suites among `suites`.
+    pub psk: Option<ServerPsk>,
     /// The suites the server will negotiate (in its order of preference, which rules
     /// only with [`ServerConfig::prefer_server_order`]).
     pub suites: Vec<Suite>,
@@ -101,9 +105,14 @@ pub struct ServerConfig<P: Provider> {
 impl<P: Provider> ServerConfig<P> {
     /// A server with every suite and group, no client auth, resumption on for a day.
     pub fn new(cert_chain: Vec<CertificateDer>, signing_key: P::SigningKey) -> Self {
+        Self::base(cert_chain, Some(signing_key))
+    }
+
+    fn base(cert_chain: Vec<CertificateDer>, signing_key: Option<P::SigningKey>) -> Self {
         Self {
             cert_chain,
             signing_key,
+            psk: None,
             suites: ALL_SUITES.to_vec(),
             groups: vec![
                 NamedGroup::X25519,
@@ -121,6 +130,23 @@ impl<P: Provider> ServerConfig<P> {
             alpn: Vec::new(),
         }
     }
+
+    /// A server without a certificate: only the PSK suites, keys from `psk`.
+    pub fn psk_only(psk: ServerPsk) -> Self {
+        Self {
+            suites: PSK_SUITES.to_vec(),
+            psk: Some(psk),
+            ..Self::base(Vec::new(), None)
+        }
+    }
+
+    /// Adds pre-shared keys beside the certificate: the PSK suites come after the
+    /// certificate suites in our order.
+    pub fn with_psk(mut self, psk: ServerPsk) -> Self {
+        self.suites.extend(PSK_SUITES);
+        self.psk = Some(psk);
+        self
+    }
 }
 
 /// The negotiated parameters and transcript of a server handshake in progress.
@@ -135,6 +161,8 @@ pub struct ServerHandshake<P: Provider> {
     server_name: Option<String>,
     group: Option<NamedGroup>,
     alpn: Option<Vec<u8>>,
+    /// The client's PSK identity, once its ClientKeyExchange named one.
+    psk_identity: Option<Vec<u8>>,
     transcript: Transcript<P>,
 }
 
@@ -147,15 +175,15 @@ pub enum ServerState<P: Provider> {
     ExpectCertificate {
         /// The handshake so far.
         hs: Box<ServerHandshake<P>>,
-        /// Our ECDHE private key.
-        kx: P::KxSecret,
+        /// Our ECDHE private key (none for plain PSK).
+        kx: Option<P::KxSecret>,
     },
     /// Waiting for ClientKeyExchange.
     ExpectClientKeyExchange {
         /// The handshake so far.
         hs: Box<ServerHandshake<P>>,
-        /// Our ECDHE private key.
-        kx: P::KxSecret,
+        /// Our ECDHE private key (none for plain PSK).
+        kx: Option<P::KxSecret>,
         /// The client's verified chain, if it sent one.
         client_chain: Vec<CertificateDer>,
     },
@@ -266,6 +294,17 @@ impl<P: Provider> ServerState<P> {
         }
     }
 
+    /// The key exchange of the suite chosen so far: the context in which a
+    /// ClientKeyExchange decodes.
+    fn key_exchange(&self) -> KeyExchange {
+        match self {
+            Self::ExpectCertificate { hs, .. } | Self::ExpectClientKeyExchange { hs, .. } => {
+                hs.suite.kx
+            }
+            _ => KeyExchange::Ecdhe,
+        }
+    }
+
     /// Whether a handshake message of type `typ` is what this state waits for. Anything
     /// else is `unexpected_message` before its body is even decoded (RFC 5246 §7.3: the
     /// messages come in the order shown; a malformed message of the wrong type is still
@@ -316,8 +355,7 @@ impl<P: Provider> ServerState<P> {
                 if !state.expects(typ) {
                     return Err(Error::unexpected(name, typ));
                 }
-                let kx = KeyExchange::Ecdhe;
-                let msg = HandshakeMessage::read_bytes(&raw, kx)?;
+                let msg = HandshakeMessage::read_bytes(&raw, state.key_exchange())?;
                 state.handle_message(config, cx, cache, msg, &raw)
             }
             (_, other) => Err(Error::unexpected(name, other)),
@@ -352,9 +390,11 @@ impl<P: Provider> ServerState<P> {
                     kx,
                     client_chain,
                 },
-                HandshakePayload::ClientKeyExchange(ClientKeyExchange::Ecdhe { public }),
+                HandshakePayload::ClientKeyExchange(cke),
             ) => {
-                let pre_master = cx.provider.kx_complete(kx, &public)?;
+                let (pre_master, identity) =
+                    read_client_key_exchange(config, cx.provider, kx, cke)?;
+                hs.psk_identity = identity;
                 hs.transcript.add(cx.provider, raw);
                 let master = master_secret(
                     cx.provider,
@@ -477,6 +517,7 @@ fn summarize<P: Provider>(
         session_id: hs.session_id,
         server_name: hs.server_name.clone(),
         alpn: hs.alpn.clone(),
+        psk_identity: hs.psk_identity.clone(),
         server_certificate: None,
         client_certificate: client_cert,
         client_random: hs.client_random,
@@ -670,9 +711,15 @@ fn check_for_resumption<P: Provider>(
         // RFC 6066 §3: a session is for the name it was made for.
         && session.server_name == offer.server_name
         && match config.client_auth {
-            ClientAuth::Required => session.client_certificate.is_some(),
+            ClientAuth::Required => {
+                session.client_certificate.is_some() || session.psk_identity.is_some()
+            }
             ClientAuth::None | ClientAuth::Optional => true,
-        };
+        }
+        // A PSK session resumes only while its identity still has a key.
+        && session.psk_identity.as_ref().is_none_or(|identity| {
+            config.psk.as_ref().is_some_and(|psk| psk.store.key(identity).is_some())
+        });
     let willing = config
         .willing_to_resume
         .is_none_or(|willing| (willing.0)(&session));
@@ -703,6 +750,7 @@ fn resume<P: Provider>(
         server_name: session.server_name.clone(),
         group: None,
         alpn,
+        psk_identity: session.psk_identity.clone(),
         transcript,
     });
     let extensions = server_hello_extensions(offer, &hs, false);
@@ -789,7 +837,7 @@ fn pick_parameters<P: Provider>(
     provider: &P,
     ch: &ClientHello,
     offer: &Offer<'_>,
-) -> Result<(Suite, NamedGroup, SignatureScheme), Error> {
+) -> Result<Chosen, Error> {
     // RFC 5246 §7.4.1.4.1: without signature_algorithms the client only speaks SHA-1,
     // which we do not sign with.
     let their_schemes = offer.signature_schemes.unwrap_or_default();
@@ -802,45 +850,76 @@ fn pick_parameters<P: Provider>(
             .iter()
             .find(|g| their_groups.contains(g) && provider.supports_group(**g)),
         false => their_groups.iter().find(|g| ours(g)),
-    };
-    let group = *group.ok_or(Error::refused("no common ECDHE group"))?;
+    }
+    .copied();
     // RFC 8422 §5.1.1 (and §2.1): a client's supported_groups also bounds the curve of
     // an ECDSA certificate, so a P-256 key may only sign for a client that lists
     // secp256r1, whichever hash it signs with.
-    let curve = provider.signing_curve(&config.signing_key);
-    if let (Some(curve), Some(groups)) = (curve, offer.groups) {
-        if !groups.contains(&curve) {
-            return Err(Error::refused(
-                "the client does not accept our certificate's curve",
-            ));
-        }
-    }
+    let key = config
+        .signing_key
+        .as_ref()
+        .filter(|_| !config.cert_chain.is_empty());
+    let curve_ok = key
+        .and_then(|key| provider.signing_curve(key))
+        .is_none_or(|curve| offer.groups.is_none_or(|groups| groups.contains(&curve)));
     // The schemes our key signs with that the client accepts, in our order.
-    let usable: Vec<SignatureScheme> = provider
-        .signing_schemes(&config.signing_key)
+    let usable: Vec<SignatureScheme> = key
+        .filter(|_| curve_ok)
+        .map(|key| provider.signing_schemes(key))
+        .unwrap_or_default()
         .into_iter()
         .filter(|s| their_schemes.contains(s))
         .collect();
-    let with_scheme = |suite: &Suite| {
-        let scheme = usable.iter().copied().find(|s| suite.sig.allows(*s))?;
-        Some((*suite, group, scheme))
+    let acceptable = |suite: &Suite| -> Option<Chosen> {
+        let scheme = match suite.uses_certificate() {
+            true => Some(usable.iter().copied().find(|s| suite.sig.allows(*s))?),
+            false => None,
+        };
+        if suite.uses_psk() && config.psk.is_none() {
+            return None;
+        }
+        let group = match suite.uses_ecdhe() {
+            true => Some(group?),
+            false => None,
+        };
+        Some(Chosen {
+            suite: *suite,
+            group,
+            scheme,
+        })
     };
     let chosen = match config.prefer_server_order {
         true => config
             .suites
             .iter()
             .filter(|suite| ch.cipher_suites.contains(&suite.suite))
-            .find_map(with_scheme),
+            .find_map(acceptable),
         false => ch.cipher_suites.iter().find_map(|offered| {
             let suite = config.suites.iter().find(|s| s.suite == *offered)?;
-            with_scheme(suite)
+            acceptable(suite)
         }),
     };
-    chosen.ok_or(Error::refused("no common cipher suite"))
+    chosen.ok_or(match group {
+        None => Error::refused("no common ECDHE group"),
+        Some(_) => Error::refused("no common cipher suite"),
+    })
 }
 
-/// The full handshake's first flight: ServerHello, Certificate, ServerKeyExchange,
-/// CertificateRequest*, ServerHelloDone.
+/// What [`pick_parameters`] settled.
+struct Chosen {
+    suite: Suite,
+    /// The ECDHE group, for the suites that use one.
+    group: Option<NamedGroup>,
+    /// The signature scheme, for the certificate suites.
+    scheme: Option<SignatureScheme>,
+}
+
+/// The full handshake's first flight: ServerHello, Certificate*, ServerKeyExchange*,
+/// CertificateRequest*, ServerHelloDone. A certificate suite sends Certificate and a
+/// signed ServerKeyExchange; ECDHE_PSK sends no Certificate and an unsigned
+/// ServerKeyExchange with the hint (RFC 5489 §2); plain PSK sends a ServerKeyExchange only
+/// to carry a hint (RFC 4279 §2). Never a CertificateRequest with a PSK suite: the key
+/// authenticates the client.
 fn full_handshake<P: Provider>(
     config: &ServerConfig<P>,
     cx: &mut Context<'_, P>,
@@ -848,11 +927,15 @@ fn full_handshake<P: Provider>(
     offer: Offer<'_>,
     transcript: Transcript<P>,
 ) -> Result<ServerState<P>, Error> {
-    let (suite, group, scheme) = pick_parameters(config, cx.provider, ch, &offer)?;
+    let Chosen {
+        suite,
+        group,
+        scheme,
+    } = pick_parameters(config, cx.provider, ch, &offer)?;
     let alpn = choose_alpn(config, &offer)?;
     // The messages are kept only for a client's CertificateVerify.
     let mut transcript = transcript;
-    let request = config.client_auth != ClientAuth::None;
+    let request = config.client_auth != ClientAuth::None && suite.uses_certificate();
     transcript.start_hash(cx.provider, &suite, request);
     let session_id = match config.resumption {
         true => {
@@ -870,28 +953,56 @@ fn full_handshake<P: Provider>(
         extended_master_secret: offer.extended_master_secret,
         secure_renegotiation: offer.secure_renegotiation,
         server_name: offer.server_name.clone(),
-        group: Some(group),
+        group,
         alpn,
+        psk_identity: None,
         transcript,
     });
     let extensions = server_hello_extensions(&offer, &hs, true);
     send_server_hello(cx, &mut hs, extensions);
-    let chain = CertificateChain(config.cert_chain.clone());
-    cx.send(
-        &mut hs.transcript,
-        HandshakePayload::Certificate(chain).into(),
-    );
 
-    let (kx, public) = cx.provider.kx_start(group)?;
-    let params = EcdheParams { group, public };
-    let message = signed_params(&hs.client_random, &hs.server_random, &params);
-    let signature = cx.provider.sign(&config.signing_key, scheme, &message)?;
-    let signed = DigitallySigned { scheme, signature };
-    let ske = ServerKeyExchange::Ecdhe { params, signed };
-    cx.send(
-        &mut hs.transcript,
-        HandshakePayload::ServerKeyExchange(ske).into(),
-    );
+    let hint = config
+        .psk
+        .as_ref()
+        .and_then(|psk| psk.hint.clone())
+        .unwrap_or_default();
+    let mut kx = None;
+    let ske = match (suite.kx, group) {
+        (KeyExchange::Ecdhe, Some(group)) => {
+            let chain = CertificateChain(config.cert_chain.clone());
+            cx.send(
+                &mut hs.transcript,
+                HandshakePayload::Certificate(chain).into(),
+            );
+            let (secret, public) = cx.provider.kx_start(group)?;
+            kx = Some(secret);
+            let params = EcdheParams { group, public };
+            let message = signed_params(&hs.client_random, &hs.server_random, &params);
+            let (key, scheme) = config
+                .signing_key
+                .as_ref()
+                .zip(scheme)
+                .ok_or(CryptoError::Internal)?;
+            let signature = cx.provider.sign(key, scheme, &message)?;
+            let signed = DigitallySigned { scheme, signature };
+            Some(ServerKeyExchange::Ecdhe { params, signed })
+        }
+        (KeyExchange::EcdhePsk, Some(group)) => {
+            let (secret, public) = cx.provider.kx_start(group)?;
+            kx = Some(secret);
+            let params = EcdheParams { group, public };
+            Some(ServerKeyExchange::EcdhePsk { hint, params })
+        }
+        (KeyExchange::Psk, _) => (!hint.is_empty()).then_some(ServerKeyExchange::Psk { hint }),
+        // pick_parameters gives every ECDHE suite a group.
+        (_, None) => return Err(CryptoError::Internal.into()),
+    };
+    if let Some(ske) = ske {
+        cx.send(
+            &mut hs.transcript,
+            HandshakePayload::ServerKeyExchange(ske).into(),
+        );
+    }
 
     if request {
         let request = CertificateRequest {
@@ -916,6 +1027,44 @@ fn full_handshake<P: Provider>(
             kx,
             client_chain: Vec::new(),
         }),
+    }
+}
+
+/// RFC 4279 §2 / RFC 5489 §2: the key the client's identity names. An unknown identity
+/// is unknown_psk_identity, as OpenSSL answers it (the RFC also allows hiding it behind a
+/// decrypt_error; an identity is no secret worth that here).
+fn psk_for<P: Provider>(config: &ServerConfig<P>, identity: &[u8]) -> Result<Secret, Error> {
+    config
+        .psk
+        .as_ref()
+        .and_then(|psk| psk.store.key(identity))
+        .ok_or(Error::misbehaved(
+            AlertDescription::UnknownPskIdentity,
+            "unknown PSK identity",
+        ))
+}
+
+/// The premaster secret from the client's ClientKeyExchange, in the suite's key exchange;
+/// the PSK identity it named, if any.
+fn read_client_key_exchange<P: Provider>(
+    config: &ServerConfig<P>,
+    provider: &mut P,
+    kx: Option<P::KxSecret>,
+    cke: ClientKeyExchange,
+) -> Result<(Secret, Option<Vec<u8>>), Error> {
+    let kx = || kx.ok_or(Error::from(CryptoError::Internal));
+    match cke {
+        ClientKeyExchange::Ecdhe { public } => Ok((provider.kx_complete(kx()?, &public)?, None)),
+        ClientKeyExchange::Psk { identity } => {
+            let psk = psk_for(config, &identity)?;
+            Ok((premaster_secret(None, psk.expose()), Some(identity)))
+        }
+        ClientKeyExchange::EcdhePsk { identity, public } => {
+            let psk = psk_for(config, &identity)?;
+            let shared = provider.kx_complete(kx()?, &public)?;
+            let pre_master = premaster_secret(Some(shared.expose()), psk.expose());
+            Ok((pre_master, Some(identity)))
+        }
     }
 }
 
