@@ -36,6 +36,9 @@ pub struct SessionFile {
     /// The PSK identity of a PSK session, hex.
     #[serde(default)]
     pub psk_identity: Option<String>,
+    /// The session ticket (RFC 5077), hex.
+    #[serde(default)]
+    pub ticket: Option<String>,
     /// When the full handshake completed, seconds since the Unix epoch.
     pub created: u64,
 }
@@ -57,6 +60,7 @@ impl From<&Session> for SessionFile {
             server_certificate: s.server_certificate.as_ref().map(|c| hex(&c.0)),
             client_certificate: s.client_certificate.as_ref().map(|c| hex(&c.0)),
             psk_identity: s.psk_identity.as_deref().map(hex),
+            ticket: s.ticket.as_deref().map(hex),
             created: s.created.0,
         }
     }
@@ -65,9 +69,14 @@ impl From<&Session> for SessionFile {
 impl SessionFile {
     /// The session, checking every field.
     pub fn to_session(&self) -> Result<Session, String> {
+        let ticket = match &self.ticket {
+            Some(ticket) => Some(unhex(ticket).ok_or("ticket: want hex")?),
+            None => None,
+        };
+        // A ticketed session may have no ID.
         let id = unhex(&self.id)
             .and_then(|b| SessionId::new(&b))
-            .filter(|id| !id.is_empty())
+            .filter(|id| !id.is_empty() || ticket.is_some())
             .ok_or("id: want 1 to 32 bytes of hex")?;
         let version = by_name(ProtocolVersion::KNOWN, &self.version)
             .ok_or_else(|| format!("version: unknown {:?}", self.version))?;
@@ -98,6 +107,7 @@ impl SessionFile {
             server_certificate,
             client_certificate,
             psk_identity,
+            ticket,
             created: UnixTime(self.created),
         })
     }
@@ -137,6 +147,7 @@ mod tests {
             server_certificate: Some(CertificateDer(vec![0x30, 0x82, 1, 2])),
             client_certificate: None,
             psk_identity: Some(b"client1".to_vec()),
+            ticket: None,
             created: UnixTime(1_800_000_000),
         }
     }
@@ -148,6 +159,15 @@ mod tests {
         assert!(json.contains("\"suite\":\"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256\""));
         let back: SessionFile = serde_json::from_str(&json).unwrap();
         assert_eq!(back.to_session().unwrap(), s);
+        // A ticketed session needs no ID.
+        let ticketed = Session {
+            id: SessionId::EMPTY,
+            ticket: Some(vec![1, 2, 3]),
+            ..s
+        };
+        let json = serde_json::to_string(&SessionFile::from(&ticketed)).unwrap();
+        let back: SessionFile = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.to_session().unwrap(), ticketed);
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod record;
 pub mod session;
 pub mod stream;
 pub mod suites;
+pub mod ticket;
 
 pub use codec::InvalidMessage;
 pub use conn::{ClientConnection, ServerConnection};

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::crypto::{Secret, UnixTime};
 use crate::msgs::enums::{CipherSuite, ProtocolVersion};
 use crate::msgs::{CertificateDer, SessionId};
+pub use crate::ticket::TicketKeys;
 
 /// What both ends keep of a completed full handshake to resume it later.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -33,6 +34,8 @@ pub struct Session {
     /// The PSK identity of a PSK or ECDHE_PSK session: a resumption is made with the key
     /// of that identity, and reports it.
     pub psk_identity: Option<Vec<u8>>,
+    /// The client's session ticket (RFC 5077), to offer instead of (or beside) the ID.
+    pub ticket: Option<Vec<u8>>,
     /// When the full handshake completed.
     pub created: UnixTime,
 }
@@ -54,6 +57,12 @@ pub trait SessionCache: std::fmt::Debug {
     fn put(&mut self, session: Session, now: UnixTime);
     /// Forgets `id` (e.g. after a fatal alert on a connection resuming it, RFC 5246 §7.2).
     fn remove(&mut self, id: &SessionId);
+    /// The keys that seal and open session tickets (RFC 5077), if this server issues
+    /// them. They live with the cache because, like it, they are shared by every
+    /// connection of a server and change over time (rotation).
+    fn tickets(&mut self) -> Option<&mut TicketKeys> {
+        None
+    }
 }
 
 /// A bounded in-memory cache: at most `capacity` sessions, each for `lifetime` seconds;
@@ -65,6 +74,8 @@ pub struct InMemoryCache {
     lifetime: u64,
     /// Oldest first.
     entries: VecDeque<Session>,
+    /// Ticket keys, when the server issues tickets.
+    tickets: Option<TicketKeys>,
 }
 
 impl InMemoryCache {
@@ -74,7 +85,20 @@ impl InMemoryCache {
             capacity,
             lifetime,
             entries: VecDeque::new(),
+            tickets: None,
         }
+    }
+
+    /// The same cache, also holding ticket keys: the server then issues session tickets
+    /// to clients that ask for them (RFC 5077).
+    pub fn with_tickets(mut self, keys: TicketKeys) -> Self {
+        self.tickets = Some(keys);
+        self
+    }
+
+    /// The ticket keys, if any.
+    pub fn ticket_keys(&self) -> Option<&TicketKeys> {
+        self.tickets.as_ref()
     }
 
     /// How many sessions are stored.
@@ -115,6 +139,10 @@ impl SessionCache for InMemoryCache {
 
     fn remove(&mut self, id: &SessionId) {
         self.entries.retain(|s| s.id != *id);
+    }
+
+    fn tickets(&mut self) -> Option<&mut TicketKeys> {
+        self.tickets.as_mut()
     }
 }
 
@@ -161,6 +189,7 @@ mod tests {
             server_certificate: None,
             client_certificate: None,
             psk_identity: None,
+            ticket: None,
             created: UnixTime(created),
         }
     }

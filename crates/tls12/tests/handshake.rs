@@ -706,3 +706,113 @@ fn certificate_and_psk_suites_coexist_on_one_server() {
         assert_agree(&client, &server);
     }
 }
+
+/// RFC 5077: a client that asks gets a ticket and no session ID (nothing is cached);
+/// the ticket resumes; a forged or unknown ticket is a full handshake, never an error;
+/// after one rotation the old ticket still resumes and is renewed, after two (or with
+/// the previous key dropped) it no longer does.
+#[test]
+fn session_tickets_resume_rotate_and_fail_safe() {
+    use tls12::session::{SessionCache, TicketKeys};
+    let mut s = setup(KeyKind::EcdsaP256);
+    s.client.tickets = true;
+    let fresh_cache = || InMemoryCache::new(8, 3600).with_tickets(TicketKeys::new(3600));
+    let mut cache = fresh_cache();
+    let (mut first, server) = connect(&s, &mut cache, None);
+    assert!(first.summary().unwrap().session_id.is_empty());
+    assert!(server.summary().unwrap().session_id.is_empty());
+    let session = new_session(&mut first).unwrap();
+    let ticket = session.ticket.clone().expect("a ticket");
+    assert!(session.id.is_empty());
+    assert_eq!(cache.len(), 0, "a ticketed session is not cached");
+
+    // Resumes with the ticket; no renewal while the key is current.
+    let (mut second, server) = connect(&s, &mut cache, Some(session.clone()));
+    assert!(second.summary().unwrap().resumed);
+    assert!(server.summary().unwrap().resumed);
+    assert_eq!(
+        second.summary().unwrap().master_secret,
+        first.summary().unwrap().master_secret
+    );
+    assert!(new_session(&mut second).is_none());
+
+    // A forged ticket, and a ticket from another server: full handshakes.
+    let mut forged = session.clone();
+    let mut bytes = ticket.clone();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    forged.ticket = Some(bytes);
+    let (c, _) = connect(&s, &mut cache, Some(forged));
+    assert!(!c.summary().unwrap().resumed);
+    let (c, _) = connect(&s, &mut fresh_cache(), Some(session.clone()));
+    assert!(!c.summary().unwrap().resumed);
+
+    // One rotation: the previous key still opens, and the ticket is renewed.
+    let mut provider = RingProvider::new();
+    cache.tickets().unwrap().rotate(&mut provider, NOW).unwrap();
+    let (mut third, _) = connect(&s, &mut cache, Some(session.clone()));
+    assert!(third.summary().unwrap().resumed);
+    let renewed = new_session(&mut third).expect("a renewed ticket");
+    assert_ne!(renewed.ticket, session.ticket);
+    let (c, _) = connect(&s, &mut cache, Some(renewed.clone()));
+    assert!(c.summary().unwrap().resumed, "the renewed ticket resumes");
+
+    // Two rotations: the original ticket's key is gone.
+    cache.tickets().unwrap().rotate(&mut provider, NOW).unwrap();
+    let (c, _) = connect(&s, &mut cache, Some(session.clone()));
+    assert!(!c.summary().unwrap().resumed);
+
+    // With the previous key dropped, one rotation is enough.
+    let mut strict =
+        InMemoryCache::new(8, 3600).with_tickets(TicketKeys::new(3600).keep_previous(false));
+    let (mut c, _) = connect(&s, &mut strict, None);
+    let session = new_session(&mut c).unwrap();
+    strict
+        .tickets()
+        .unwrap()
+        .rotate(&mut provider, NOW)
+        .unwrap();
+    let (c, _) = connect(&s, &mut strict, Some(session));
+    assert!(!c.summary().unwrap().resumed);
+
+    // An expired ticket: a full handshake.
+    let mut old = s.server.clone();
+    old.session_lifetime = 0;
+    let t = Setup {
+        pki: s.pki.clone(),
+        server: old,
+        client: s.client.clone(),
+    };
+    let mut cache = fresh_cache();
+    let (mut c, _) = connect(&t, &mut cache, None);
+    let session = new_session(&mut c).unwrap();
+    let (c, _) = connect(&t, &mut cache, Some(session));
+    assert!(!c.summary().unwrap().resumed);
+}
+
+/// Both resumption paths coexist: a client without tickets, or a server with tickets
+/// off, resumes by session ID.
+#[test]
+fn session_ids_still_resume_beside_tickets() {
+    use tls12::session::TicketKeys;
+    let base = setup(KeyKind::EcdsaP256);
+    for (client_tickets, server_tickets) in [(false, true), (true, false)] {
+        let mut s = Setup {
+            pki: base.pki.clone(),
+            server: base.server.clone(),
+            client: base.client.clone(),
+        };
+        s.client.tickets = client_tickets;
+        s.server.tickets = server_tickets;
+        let mut cache = InMemoryCache::new(8, 3600).with_tickets(TicketKeys::new(3600));
+        let (mut first, _) = connect(&s, &mut cache, None);
+        let session = new_session(&mut first).unwrap();
+        assert!(session.ticket.is_none() && !session.id.is_empty());
+        assert_eq!(cache.len(), 1);
+        let (second, _) = connect(&s, &mut cache, Some(session));
+        assert!(
+            second.summary().unwrap().resumed,
+            "{client_tickets} {server_tickets}"
+        );
+    }
+}

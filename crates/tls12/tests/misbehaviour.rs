@@ -573,6 +573,51 @@ fn cases() -> Vec<Case> {
             },
             alert: UnknownPskIdentity,
         },
+        Case {
+            name: "a promised NewSessionTicket that never comes",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                let mut client = (*e.client_config).clone();
+                client.tickets = true;
+                e.client_config = Arc::new(client);
+                e.client = ClientConnection::new(
+                    Arc::clone(&e.client_config),
+                    RingProvider::new(),
+                    Some("localhost".into()),
+                    None,
+                    NOW,
+                )
+                .unwrap();
+                e.cache =
+                    InMemoryCache::new(4, 3600).with_tickets(tls12::session::TicketKeys::new(3600));
+                let flight = client_flight(e);
+                e.server
+                    .receive(&encode(&flight), NOW, &mut e.cache)
+                    .unwrap();
+                // NewSessionTicket, ChangeCipherSpec, Finished: drop the first.
+                let last = records(&e.server.take_output());
+                assert_eq!(last.len(), 3);
+                assert_eq!(messages(&last[0])[0][0], 4);
+                (Victim::Client, encode(&last[1..]))
+            },
+            alert: UnexpectedMessage,
+        },
+        Case {
+            name: "a NewSessionTicket nobody asked for",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                let flight = client_flight(e);
+                e.server
+                    .receive(&encode(&flight), NOW, &mut e.cache)
+                    .unwrap();
+                let ticket = plain(ContentType::Handshake, &[4, 0, 0, 6, 0, 0, 0, 0, 0, 0]);
+                (
+                    Victim::Client,
+                    encode(&[&[ticket][..], &records(&e.server.take_output())].concat()),
+                )
+            },
+            alert: UnexpectedMessage,
+        },
         // Cause 4 of the conformance issue: the type decides before the body.
         Case {
             name: "ClientKeyExchange with ClientHello skipped",

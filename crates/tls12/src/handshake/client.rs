@@ -61,6 +61,8 @@ pub struct ClientConfig<P: Provider> {
     /// Pre-shared keys (RFC 4279): the PSK suites among `suites` are offered only with
     /// at least one.
     pub psk: Vec<ClientPsk>,
+    /// Ask for session tickets and resume with them (RFC 5077). Off by default.
+    pub tickets: bool,
 }
 
 impl<P: Provider> ClientConfig<P> {
@@ -80,6 +82,7 @@ impl<P: Provider> ClientConfig<P> {
             flight_trace: true,
             alpn: Vec::new(),
             psk: Vec::new(),
+            tickets: false,
         }
     }
 
@@ -104,6 +107,10 @@ pub struct ClientHandshake<P: Provider> {
     alpn: Option<Vec<u8>>,
     /// The PSK identity we sent (or resumed with).
     psk_identity: Option<Vec<u8>>,
+    /// Whether the server promised a NewSessionTicket (RFC 5077 §3.2).
+    ticket_expected: bool,
+    /// The ticket it sent, once it did (possibly empty: "no ticket after all").
+    new_ticket: Option<Vec<u8>>,
     transcript: Transcript<P>,
 }
 
@@ -288,7 +295,7 @@ impl<P: Provider> ClientState<P> {
                 && s.version == ProtocolVersion::TLSv1_2
                 && s.extended_master_secret == config.extended_master_secret
                 && config.suites.iter().any(|suite| suite.suite == s.suite)
-                && !s.id.is_empty()
+                && (!s.id.is_empty() || (config.tickets && s.ticket.is_some()))
         });
         let client_random = cx.random()?;
         let mut extensions = Vec::new();
@@ -325,10 +332,30 @@ impl<P: Provider> ClientState<P> {
         if !protocols.is_empty() {
             extensions.push(ClientExtension::Alpn(protocols));
         }
+        // RFC 5077 §3.2: an empty session_ticket asks for a ticket; a ticket offers to
+        // resume, with a fresh session ID that the server echoes when it accepts.
+        let ticket = session
+            .as_ref()
+            .and_then(|s| s.ticket.clone())
+            .filter(|_| config.tickets);
+        if config.tickets {
+            extensions.push(ClientExtension::SessionTicket(
+                ticket.clone().unwrap_or_default(),
+            ));
+        }
+        let session_id = match (&ticket, &session) {
+            (Some(_), _) => {
+                let mut id = [0u8; 32];
+                cx.provider.fill_random(&mut id)?;
+                SessionId::new(&id).unwrap_or(SessionId::EMPTY)
+            }
+            (None, Some(s)) => s.id,
+            (None, None) => SessionId::EMPTY,
+        };
         let hello = ClientHello {
             client_version: ProtocolVersion::TLSv1_2,
             random: client_random,
-            session_id: session.as_ref().map_or(SessionId::EMPTY, |s| s.id),
+            session_id,
             cipher_suites: config
                 .suites
                 .iter()
@@ -379,9 +406,14 @@ impl<P: Provider> ClientState<P> {
                     || (typ == HandshakeType::ServerHelloDone && hs.suite.kx == KeyExchange::Psk)
             }
             Self::ExpectFinished { .. } => typ == HandshakeType::Finished,
-            Self::ExpectChangeCipherSpec { .. } | Self::Traffic { .. } | Self::Closed { .. } => {
-                false
+            // RFC 5077 §3.3: a promised NewSessionTicket comes right before the server's
+            // ChangeCipherSpec.
+            Self::ExpectChangeCipherSpec { hs, .. } => {
+                typ == HandshakeType::NewSessionTicket
+                    && hs.ticket_expected
+                    && hs.new_ticket.is_none()
             }
+            Self::Traffic { .. } | Self::Closed { .. } => false,
         }
     }
 
@@ -414,6 +446,9 @@ impl<P: Provider> ClientState<P> {
                 },
                 Incoming::ChangeCipherSpec,
             ) => {
+                if hs.ticket_expected && hs.new_ticket.is_none() {
+                    return Err(Error::unexpected(name, "ChangeCipherSpec"));
+                }
                 cx.records.activate_read()?;
                 Ok(Self::ExpectFinished {
                     hs,
@@ -482,9 +517,14 @@ impl<P: Provider> ClientState<P> {
                     server_name,
                     alpn: agreed.alpn,
                     psk_identity: None,
+                    ticket_expected: agreed.ticket_expected,
+                    new_ticket: None,
                     transcript,
                 });
-                match offered.filter(|s| !sh.session_id.is_empty() && s.id == sh.session_id) {
+                // Resumed when the server echoes the ID we sent: the session's own, or the
+                // fresh one beside a ticket (RFC 5077 §3.4).
+                let echoed = !sh.session_id.is_empty() && sh.session_id == hello.session_id;
+                match offered.filter(|_| echoed) {
                     Some(session) => resume(cx, hs, &session),
                     None if hs.suite.uses_certificate() => Ok(Self::ExpectCertificate { hs }),
                     None => Ok(Self::ExpectPskKeyExchange { hs }),
@@ -542,6 +582,28 @@ impl<P: Provider> ClientState<P> {
             ) => {
                 hs.transcript.add(cx.provider, raw);
                 send_client_flight(config, cx, hs, *server, Some(*request))
+            }
+            (
+                Self::ExpectChangeCipherSpec {
+                    mut hs,
+                    master,
+                    server_cert,
+                    client_cert,
+                    group,
+                    resumed,
+                },
+                HandshakePayload::NewSessionTicket(ticket),
+            ) => {
+                hs.transcript.add(cx.provider, raw);
+                hs.new_ticket = Some(ticket.ticket);
+                Ok(Self::ExpectChangeCipherSpec {
+                    hs,
+                    master,
+                    server_cert,
+                    client_cert,
+                    group,
+                    resumed,
+                })
             }
             (Self::ExpectPskKeyExchange { mut hs }, HandshakePayload::ServerKeyExchange(ske)) => {
                 let (hint, params) = match ske {
@@ -624,8 +686,23 @@ impl<P: Provider> ClientState<P> {
                 };
                 cx.events
                     .push_back(Event::HandshakeComplete(Box::new(summary.clone())));
-                if !resumed && !hs.session_id.is_empty() {
-                    let session = summary.session(cx.now);
+                // A session to keep: after a full handshake that gave an ID or a ticket,
+                // or after a resumption that renewed the ticket (RFC 5077 §3.3).
+                let ticket = hs.new_ticket.take().filter(|t| !t.is_empty());
+                let keep = match resumed {
+                    false => !hs.session_id.is_empty() || ticket.is_some(),
+                    true => ticket.is_some(),
+                };
+                if keep {
+                    let mut session = summary.session(cx.now);
+                    if ticket.is_some() {
+                        // A ticket is the session's handle; the ID beside it was ours.
+                        session.id = match resumed {
+                            true => SessionId::EMPTY,
+                            false => session.id,
+                        };
+                        session.ticket = ticket;
+                    }
                     cx.events.push_back(Event::NewSession(Box::new(session)));
                 }
                 Ok(Self::Traffic {
@@ -670,6 +747,7 @@ struct Agreed {
     extended_master_secret: bool,
     secure_renegotiation: bool,
     alpn: Option<Vec<u8>>,
+    ticket_expected: bool,
 }
 
 /// RFC 5246 §7.4.1.3 and §7.4.1.4: version, suite, compression and extensions must be
@@ -697,6 +775,7 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<Agreed, Er
         extended_master_secret: false,
         secure_renegotiation: false,
         alpn: None,
+        ticket_expected: false,
     };
     for ext in sh.extensions() {
         if !hello
@@ -719,6 +798,7 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<Agreed, Er
             }
             ServerExtension::RenegotiationInfo(_) => agreed.secure_renegotiation = true,
             ServerExtension::ExtendedMasterSecret => agreed.extended_master_secret = true,
+            ServerExtension::SessionTicketAck => agreed.ticket_expected = true,
             // RFC 7301 §3.2: the server selects one of the protocols the client offered.
             ServerExtension::Alpn(chosen) => {
                 let offered = hello.extensions().iter().any(|c| match c {

@@ -110,6 +110,7 @@ impl HandshakeSummary {
             server_certificate: self.server_certificate.clone(),
             client_certificate: self.client_certificate.clone(),
             psk_identity: self.psk_identity.clone(),
+            ticket: None,
             created,
         }
     }

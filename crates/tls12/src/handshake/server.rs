@@ -100,6 +100,9 @@ pub struct ServerConfig<P: Provider> {
     /// Application protocols (RFC 7301) in the server's order of preference; empty
     /// means the server does not take part in ALPN.
     pub alpn: Vec<Vec<u8>>,
+    /// Whether to issue and accept session tickets (RFC 5077), which the server does when
+    /// its session cache also holds ticket keys ([`SessionCache::tickets`]).
+    pub tickets: bool,
 }
 
 impl<P: Provider> ServerConfig<P> {
@@ -128,6 +131,7 @@ impl<P: Provider> ServerConfig<P> {
             willing_to_resume: None,
             flight_trace: true,
             alpn: Vec::new(),
+            tickets: true,
         }
     }
 
@@ -163,6 +167,8 @@ pub struct ServerHandshake<P: Provider> {
     alpn: Option<Vec<u8>>,
     /// The client's PSK identity, once its ClientKeyExchange named one.
     psk_identity: Option<Vec<u8>>,
+    /// Whether a NewSessionTicket goes before our ChangeCipherSpec (RFC 5077 §3.3).
+    issue_ticket: bool,
     transcript: Transcript<P>,
 }
 
@@ -464,6 +470,12 @@ impl<P: Provider> ServerState<P> {
                 )?;
                 hs.transcript.add(cx.provider, raw);
                 if !resumed {
+                    if hs.issue_ticket {
+                        let session =
+                            summarize(cx.provider, &hs, master.clone(), client_cert.clone(), false)
+                                .session(cx.now);
+                        send_ticket(config, cx, cache, &mut hs, &session)?;
+                    }
                     send_finished(cx, &mut hs, &master)?;
                 }
                 let summary = summarize(cx.provider, &hs, master, client_cert.clone(), resumed);
@@ -536,6 +548,9 @@ struct Offer<'a> {
     point_formats: bool,
     /// The application protocols the client offers (RFC 7301).
     alpn: Option<&'a [ProtocolName]>,
+    /// The client's session_ticket extension: empty to ask for a ticket, or a ticket to
+    /// resume (RFC 5077 §3.2).
+    ticket: Option<&'a [u8]>,
 }
 
 fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
@@ -550,6 +565,7 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
             .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
         point_formats: false,
         alpn: None,
+        ticket: None,
     };
     for ext in ch.extensions() {
         match ext {
@@ -571,6 +587,7 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
             }
             ClientExtension::EcPointFormats(_) => offer.point_formats = true,
             ClientExtension::Alpn(names) => offer.alpn = Some(names),
+            ClientExtension::SessionTicket(ticket) => offer.ticket = Some(ticket),
             ClientExtension::SignatureAlgorithms(schemes) => {
                 offer.signature_schemes = Some(schemes)
             }
@@ -659,10 +676,27 @@ fn process_client_hello<P: Provider>(
     }
     let mut transcript = Transcript::default();
     transcript.add(cx.provider, raw);
-    match check_for_resumption(config, cache, ch, &offer, cx.now)? {
-        Some(session) => resume(config, cx, ch, &offer, session, transcript),
-        None => full_handshake(config, cx, ch, offer, transcript),
+    match check_for_resumption(config, cx.provider, cache, ch, &offer, cx.now)? {
+        Some(found) => resume(config, cx, cache, ch, &offer, found, transcript),
+        None => {
+            // RFC 5077 §3.3: a ticket for a client that asks for one; the session then
+            // needs no ID (OpenSSL does the same), so it is not cached either.
+            let issue_ticket = config.resumption
+                && config.tickets
+                && offer.ticket.is_some()
+                && cache.tickets().is_some();
+            full_handshake(config, cx, ch, offer, transcript, issue_ticket)
+        }
     }
+}
+
+/// A session the server may resume, and where it came from.
+struct Found {
+    session: Session,
+    /// From a ticket sealed under the previous ticket key: resume, and renew the ticket.
+    renew_ticket: bool,
+    /// From a ticket at all (else from the session cache).
+    from_ticket: bool,
 }
 
 /// RFC 5246 §7.4.1.2: the session the client offers, if cached and safe to resume.
@@ -673,16 +707,28 @@ fn process_client_hello<P: Provider>(
 /// GnuTLS answer it).
 fn check_for_resumption<P: Provider>(
     config: &ServerConfig<P>,
+    provider: &P,
     cache: &mut dyn SessionCache,
     ch: &ClientHello,
     offer: &Offer<'_>,
     now: crate::crypto::UnixTime,
-) -> Result<Option<Session>, Error> {
-    if !config.resumption || ch.session_id.is_empty() {
+) -> Result<Option<Found>, Error> {
+    if !config.resumption {
         return Ok(None);
     }
-    let Some(session) = cache.get(&ch.session_id, now) else {
-        return Ok(None);
+    // RFC 5077 §3.4: a ticket first. One that does not open is no error: the server
+    // falls back to the session ID, then to a full handshake.
+    let from_ticket = offer
+        .ticket
+        .filter(|t| !t.is_empty() && config.tickets)
+        .and_then(|ticket| cache.tickets()?.open(provider, ticket, now));
+    let (session, renew_ticket, ticketed) = match from_ticket {
+        Some(opened) => (opened.session, opened.stale, true),
+        None if ch.session_id.is_empty() => return Ok(None),
+        None => match cache.get(&ch.session_id, now) {
+            Some(session) => (session, false, false),
+            None => return Ok(None),
+        },
     };
     if session.version != ProtocolVersion::TLSv1_2 || session.expired(now, config.session_lifetime)
     {
@@ -723,18 +769,28 @@ fn check_for_resumption<P: Provider>(
     let willing = config
         .willing_to_resume
         .is_none_or(|willing| (willing.0)(&session));
-    Ok((compatible && willing).then_some(session))
+    Ok((compatible && willing).then_some(Found {
+        session,
+        renew_ticket,
+        from_ticket: ticketed,
+    }))
 }
 
 /// The abbreviated handshake (RFC 5246 §7.3): ServerHello, ChangeCipherSpec, Finished.
 fn resume<P: Provider>(
     config: &ServerConfig<P>,
     cx: &mut Context<'_, P>,
+    cache: &mut dyn SessionCache,
     ch: &ClientHello,
     offer: &Offer<'_>,
-    session: Session,
+    found: Found,
     transcript: Transcript<P>,
 ) -> Result<ServerState<P>, Error> {
+    let Found {
+        session,
+        renew_ticket,
+        from_ticket,
+    } = found;
     let suite = Suite::lookup(session.suite).ok_or(Error::refused("cached suite unsupported"))?;
     let alpn = choose_alpn(config, offer)?;
     // No CertificateVerify in an abbreviated handshake: the hash alone will do.
@@ -744,17 +800,26 @@ fn resume<P: Provider>(
         suite,
         client_random: ch.random,
         server_random: cx.random()?,
-        session_id: session.id,
+        // RFC 5077 §3.4: a ticket resumption echoes the client's session ID.
+        session_id: match from_ticket {
+            true => ch.session_id,
+            false => session.id,
+        },
         extended_master_secret: session.extended_master_secret,
         secure_renegotiation: offer.secure_renegotiation,
         server_name: session.server_name.clone(),
         group: None,
         alpn,
         psk_identity: session.psk_identity.clone(),
+        issue_ticket: renew_ticket,
         transcript,
     });
     let extensions = server_hello_extensions(offer, &hs, false);
     send_server_hello(cx, &mut hs, extensions);
+    if hs.issue_ticket {
+        // RFC 5077 §3.2: a renewed ticket for the same session, before ChangeCipherSpec.
+        send_ticket(config, cx, cache, &mut hs, &session)?;
+    }
     let master = session.master_secret.clone();
     install_pending_ciphers(
         cx,
@@ -800,6 +865,10 @@ fn server_hello_extensions<P: Provider>(
     }
     if hs.extended_master_secret {
         extensions.push(ServerExtension::ExtendedMasterSecret);
+    }
+    // RFC 5077 §3.2: an empty session_ticket says a NewSessionTicket will follow.
+    if hs.issue_ticket {
+        extensions.push(ServerExtension::SessionTicketAck);
     }
     // RFC 7301 §3.1: exactly one protocol, one the client offered.
     if let Some(protocol) = &hs.alpn {
@@ -926,6 +995,7 @@ fn full_handshake<P: Provider>(
     ch: &ClientHello,
     offer: Offer<'_>,
     transcript: Transcript<P>,
+    issue_ticket: bool,
 ) -> Result<ServerState<P>, Error> {
     let Chosen {
         suite,
@@ -937,7 +1007,7 @@ fn full_handshake<P: Provider>(
     let mut transcript = transcript;
     let request = config.client_auth != ClientAuth::None && suite.uses_certificate();
     transcript.start_hash(cx.provider, &suite, request);
-    let session_id = match config.resumption {
+    let session_id = match config.resumption && !issue_ticket {
         true => {
             let mut id = [0u8; 32];
             cx.provider.fill_random(&mut id)?;
@@ -956,6 +1026,7 @@ fn full_handshake<P: Provider>(
         group,
         alpn,
         psk_identity: None,
+        issue_ticket,
         transcript,
     });
     let extensions = server_hello_extensions(&offer, &hs, true);
@@ -1106,6 +1177,32 @@ fn read_certificate_verify<P: Provider>(
     // Kept since ClientHello because we asked for a certificate (internal_error if not).
     let messages = transcript.bytes().ok_or(CryptoError::Internal)?;
     provider.verify_signature(client_cert, signed.scheme, messages, &signed.signature)?;
+    Ok(())
+}
+
+/// RFC 5077 §3.3: NewSessionTicket with `session` sealed under the current ticket key,
+/// valid for the session lifetime. A ticket that cannot be sealed goes out empty, which
+/// the RFC allows ("it sends a zero-length ticket") once the extension promised one.
+fn send_ticket<P: Provider>(
+    config: &ServerConfig<P>,
+    cx: &mut Context<'_, P>,
+    cache: &mut dyn SessionCache,
+    hs: &mut ServerHandshake<P>,
+    session: &Session,
+) -> Result<(), Error> {
+    let ticket = match cache.tickets() {
+        Some(keys) => keys.seal(cx.provider, session, cx.now)?,
+        None => Vec::new(),
+    };
+    let lifetime_hint = u32::try_from(config.session_lifetime).unwrap_or(u32::MAX);
+    let message = crate::msgs::NewSessionTicket {
+        lifetime_hint,
+        ticket,
+    };
+    cx.send(
+        &mut hs.transcript,
+        HandshakePayload::NewSessionTicket(message).into(),
+    );
     Ok(())
 }
 
