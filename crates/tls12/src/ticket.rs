@@ -72,6 +72,29 @@ impl TicketKeys {
         self
     }
 
+    /// Forgets the previous key: tickets it sealed no longer open.
+    pub fn drop_previous(&mut self) {
+        self.previous = None;
+    }
+
+    /// The name of the key that seals now, if one was made yet.
+    pub fn current_name(&self) -> Option<[u8; 16]> {
+        self.current.as_ref().map(|k| k.name)
+    }
+
+    /// The name of the previous key, while it still opens tickets.
+    pub fn previous_name(&self) -> Option<[u8; 16]> {
+        self.previous
+            .as_ref()
+            .filter(|_| self.keep_previous)
+            .map(|k| k.name)
+    }
+
+    /// The name of the key a ticket claims to be sealed under.
+    pub fn name_of(ticket: &[u8]) -> Option<[u8; 16]> {
+        ticket.get(..NAME_LEN)?.try_into().ok()
+    }
+
     /// Makes a fresh current key now; the current one becomes the previous.
     pub fn rotate<P: Provider>(
         &mut self,

@@ -137,6 +137,10 @@ pub enum Move {
     /// Edit one field of a plaintext hello, key exchange or certificate request (see
     /// [`Tamper`]); the receiver must answer as the RFCs say, at once.
     Tamper,
+    /// Flip a bit of the session ticket a ClientHello offers (RFC 5077): the server must
+    /// not resume from it. Explored with `tickets` and an attacker, beside the moves of
+    /// [`Move::ALL`].
+    ForgeTicket,
 }
 
 impl Move {
@@ -192,6 +196,19 @@ pub struct Config {
     /// client implementation that renegotiates: it seals a ClientHello under the
     /// connection's client keys).
     pub renegotiate: bool,
+    /// A server without a certificate, on pre-shared keys only (RFC 4279, RFC 5489):
+    /// clients prefer ECDHE_PSK on even connections and plain PSK (no hint, so no
+    /// ServerKeyExchange) on odd ones, so both branches of the seed are explored.
+    #[serde(default)]
+    pub psk: bool,
+    /// Session tickets (RFC 5077): clients ask for and offer tickets, the server issues
+    /// them; the server may rotate its ticket key once (keeping or dropping the previous
+    /// one), and with an attacker the attacker may forge a ticket.
+    #[serde(default)]
+    pub tickets: bool,
+    /// ALPN (RFC 7301): clients offer h2 then http/1.1, the server prefers http/1.1.
+    #[serde(default)]
+    pub alpn: bool,
 }
 
 fn serialize_debug<T: fmt::Debug, S: serde::Serializer>(
@@ -221,6 +238,9 @@ impl Config {
             close: false,
             p384: false,
             renegotiate: false,
+            psk: false,
+            tickets: false,
+            alpn: false,
         }
     }
 }
@@ -289,6 +309,20 @@ pub struct Conn {
     pub renegotiation: Option<Record>,
     /// Whether the server declined the renegotiation and stayed in AppData.
     pub renegotiation_declined: bool,
+    /// Under which of the server's ticket keys the ClientHello's ticket was sealed, as
+    /// the server's keys stood when it arrived.
+    pub ticket_key: Option<TicketKeyUse>,
+}
+
+/// Which key sealed an offered ticket, as the server's keys stand when it arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum TicketKeyUse {
+    /// The key that seals now.
+    Current,
+    /// The previous key, still kept to open.
+    Previous,
+    /// No key the server has (rotated out, dropped, or never its own).
+    Unknown,
 }
 
 impl Conn {
@@ -317,6 +351,7 @@ impl Conn {
             closing: false,
             renegotiation: None,
             renegotiation_declined: false,
+            ticket_key: None,
         }
     }
 
@@ -468,6 +503,10 @@ pub struct Violations {
     /// A server did not refuse, with handshake_failure, a ClientHello offering a cached
     /// session made with extended master secret without offering it.
     pub ems_offer_answered: bool,
+    /// A server sent Certificate or CertificateRequest under a PSK suite.
+    pub psk_certificate: bool,
+    /// A server resumed from a ticket whose key it no longer keeps, or from a forged one.
+    pub ticket_resumed_wrongly: bool,
 }
 
 /// The whole system.
@@ -481,6 +520,8 @@ pub struct State {
     pub sessions: Vec<Option<Session>>,
     /// Attacker moves left.
     pub budget: u8,
+    /// Whether the server has rotated its ticket key.
+    pub rotated: bool,
     /// Faults seen on the way here.
     pub violations: Violations,
 }
@@ -518,6 +559,12 @@ pub enum Action {
     Ignore {
         /// The connection.
         conn: usize,
+    },
+    /// The server rotates its ticket key (once per run), keeping the previous key to
+    /// open old tickets or dropping it.
+    RotateTicketKey {
+        /// Whether the previous key is dropped at once.
+        drop_previous: bool,
     },
     /// The client asks to renegotiate a completed connection.
     Renegotiate {
@@ -559,8 +606,18 @@ pub struct Tls12Model {
     unwilling_server: Arc<ServerConfig<Sym>>,
     no_resumption_server: Arc<ServerConfig<Sym>>,
     client: Arc<ClientConfig<Sym>>,
-    server_cert: CertificateDer,
+    /// With `psk`, the client configuration of odd connections (plain PSK first).
+    odd_client: Arc<ClientConfig<Sym>>,
+    /// The server's certificate, `None` for a PSK-only server.
+    server_cert: Option<CertificateDer>,
 }
+
+/// The key the model's PSK server and clients share.
+const PSK_IDENTITY: &[u8] = b"client.example";
+
+/// The protocols the model's clients offer with `alpn`, and the server's preference.
+const CLIENT_ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+const SERVER_ALPN: [&[u8]; 2] = [b"http/1.1", b"h2"];
 
 impl Tls12Model {
     /// The model of `cfg`.
@@ -570,7 +627,27 @@ impl Tls12Model {
             false => tls12::crypto::symbolic::SymbolicKeyKind::Ecdsa,
         };
         let pki = SymbolicPki::with(SERVER_NAME, server_kind, 1);
-        let mut server = ServerConfig::new(pki.server_chain.clone(), pki.server_key.clone());
+        let mut server = match cfg.psk {
+            false => ServerConfig::new(pki.server_chain.clone(), pki.server_key.clone()),
+            true => {
+                use tls12::msgs::enums::CipherSuite::*;
+                let mut store = tls12::psk::InMemoryPskStore::new();
+                store.insert(PSK_IDENTITY, tls12::crypto::Secret::new(vec![0x70; 32]));
+                let psk = tls12::psk::ServerPsk::new(Arc::new(store), None);
+                let mut server = ServerConfig::psk_only(psk);
+                server.suites.retain(|s| {
+                    [
+                        TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+                        TLS_PSK_WITH_AES_128_GCM_SHA256,
+                    ]
+                    .contains(&s.suite)
+                });
+                server
+            }
+        };
+        if cfg.alpn {
+            server.alpn = SERVER_ALPN.iter().map(|p| p.to_vec()).collect();
+        }
         server.client_auth = cfg.client_auth;
         server.client_roots = Some(pki.roots.clone());
         // The model's server serves named clients only (an acceptance hook).
@@ -585,18 +662,37 @@ impl Tls12Model {
         let mut no_resumption_server = server.clone();
         no_resumption_server.resumption = false;
         let mut client = ClientConfig::new(pki.roots.clone());
+        client.tickets = cfg.tickets;
+        if cfg.alpn {
+            client.alpn = CLIENT_ALPN.iter().map(|p| p.to_vec()).collect();
+        }
+        let mut odd_client = client.clone();
+        if cfg.psk {
+            let key = tls12::psk::ClientPsk {
+                identity: PSK_IDENTITY.to_vec(),
+                key: tls12::crypto::Secret::new(vec![0x70; 32]),
+                hint: None,
+            };
+            client.psk = vec![key.clone()];
+            odd_client.psk = vec![key];
+            client.suites = server.suites.clone();
+            odd_client.suites = server.suites.iter().rev().copied().collect();
+        }
         if cfg.client_cert || cfg.impostor {
             let key = match cfg.impostor {
                 true => tls12::crypto::symbolic::SymbolicSigningKey::ecdsa(0x1e57),
                 false => pki.client_key.clone(),
             };
-            client.identity = Some(ClientIdentity {
+            let identity = ClientIdentity {
                 chain: pki.client_chain.clone(),
                 key,
-            });
+            };
+            client.identity = Some(identity.clone());
+            odd_client.identity = Some(identity);
         }
         Self {
-            server_cert: pki.server_chain[0].clone(),
+            server_cert: (!cfg.psk).then(|| pki.server_chain[0].clone()),
+            odd_client: Arc::new(odd_client),
             server: Arc::new(server),
             unwilling_server: Arc::new(unwilling_server),
             no_resumption_server: Arc::new(no_resumption_server),
@@ -827,6 +923,56 @@ fn first_message(record: &[u8]) -> Option<tls12::msgs::HandshakePayload> {
     )
 }
 
+/// A plaintext ClientHello record with one bit of its offered ticket flipped (the last
+/// byte: inside the AEAD tag); `None` when it offers no ticket.
+fn forge_ticket(record: &[u8]) -> Option<Record> {
+    use tls12::msgs::{ClientExtension, HandshakeMessage, HandshakePayload, KeyExchange};
+    let msgs = messages(record);
+    let mut msg = HandshakeMessage::read_bytes(msgs.first()?, KeyExchange::Ecdhe).ok()?;
+    let HandshakePayload::ClientHello(ch) = &mut msg.payload else {
+        return None;
+    };
+    let ticket = ch.extensions.as_mut()?.iter_mut().find_map(|e| match e {
+        ClientExtension::SessionTicket(t) if !t.is_empty() => Some(t),
+        _ => None,
+    })?;
+    *ticket.last_mut()? ^= 1;
+    let mut msgs = msgs;
+    msgs[0] = msg.get_encoding();
+    Some(plaintext(ContentType::Handshake, &msgs.concat()))
+}
+
+/// Whether a server's first flight chose a PSK suite and still carries Certificate or
+/// CertificateRequest.
+fn psk_flight_has_certificate(out: &[u8]) -> bool {
+    use tls12::msgs::{HandshakeMessage, HandshakePayload, KeyExchange};
+    let msgs = flight_messages(out);
+    let psk = msgs.first().is_some_and(|m| {
+        matches!(
+            HandshakeMessage::read_bytes(m, KeyExchange::Ecdhe).map(|m| m.payload),
+            Ok(HandshakePayload::ServerHello(sh))
+                if tls12::suites::Suite::lookup(sh.cipher_suite).is_some_and(|s| s.uses_psk())
+        )
+    });
+    psk && msgs.iter().any(|m| {
+        matches!(
+            HandshakeType::from(m[0]),
+            HandshakeType::Certificate | HandshakeType::CertificateRequest
+        )
+    })
+}
+
+/// The ticket a plaintext ClientHello record offers, if any.
+fn offered_ticket(record: &[u8]) -> Option<Vec<u8>> {
+    client_hello(record)?
+        .extensions()
+        .iter()
+        .find_map(|e| match e {
+            tls12::msgs::ClientExtension::SessionTicket(t) if !t.is_empty() => Some(t.clone()),
+            _ => None,
+        })
+}
+
 /// The ClientHello of a plaintext record.
 fn client_hello(record: &[u8]) -> Option<tls12::msgs::ClientHello> {
     match first_message(record)? {
@@ -916,9 +1062,17 @@ fn offer_fits(conn: &Conn) -> bool {
     let Some(hello) = conn.to_server.sent.first().and_then(|r| client_hello(r)) else {
         return true;
     };
-    hello.session_id.is_empty()
+    let ticket = hello.extensions().iter().find_map(|e| match e {
+        tls12::msgs::ClientExtension::SessionTicket(t) if !t.is_empty() => Some(t),
+        _ => None,
+    });
+    (hello.session_id.is_empty() && ticket.is_none())
         || conn.offered.as_ref().is_some_and(|o| {
-            o.id == hello.session_id
+            let this_session = match ticket {
+                Some(ticket) => o.ticket.as_ref() == Some(ticket),
+                None => o.id == hello.session_id,
+            };
+            this_session
                 && o.server_name.as_deref() == asked_name(&hello)
                 && hello.cipher_suites.contains(&o.suite)
         })
@@ -947,14 +1101,26 @@ impl Model for Tls12Model {
             conns: (0..self.cfg.clients * self.cfg.conns)
                 .map(|_| Shared::new(Conn::new()))
                 .collect(),
-            cache: InMemoryCache::new(self.cfg.cache, 3600),
+            cache: match self.cfg.tickets {
+                false => InMemoryCache::new(self.cfg.cache, 3600),
+                true => InMemoryCache::new(self.cfg.cache, 3600)
+                    .with_tickets(tls12::session::TicketKeys::new(3600)),
+            },
             sessions: vec![None; self.cfg.clients],
             budget: self.cfg.attacker,
+            rotated: false,
             violations: Violations::default(),
         }]
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        // A rotation matters once a ticket exists to outlive it.
+        let ticket_out = state.sessions.iter().flatten().any(|s| s.ticket.is_some());
+        if self.cfg.tickets && !state.rotated && ticket_out {
+            for drop_previous in [false, true] {
+                actions.push(Action::RotateTicketKey { drop_previous });
+            }
+        }
         for client in 0..self.cfg.clients {
             if self.next_conn(state, client).is_some() {
                 actions.push(Action::Connect { client });
@@ -1036,6 +1202,16 @@ impl Model for Tls12Model {
                 c.to_server.delivered += 1;
                 c.ignored = true;
             }
+            Action::RotateTicketKey { drop_previous } => {
+                let keys = state.cache.tickets()?;
+                // The server's own randomness for its keys (a seed no connection uses).
+                let mut provider = SymbolicProvider::new(u64::from(u32::MAX));
+                keys.rotate(&mut provider, NOW).ok()?;
+                if drop_previous {
+                    keys.drop_previous();
+                }
+                state.rotated = true;
+            }
             Action::Renegotiate { conn } => {
                 let mut guard = state.conns[conn].edit();
                 let c = &mut *guard;
@@ -1112,6 +1288,7 @@ impl Model for Tls12Model {
                         queue.push_front(plaintext(ContentType::ApplicationData, b"forged"))
                     }
                     Move::Downgrade => queue[0] = downgrade(queue.front()?)?,
+                    Move::ForgeTicket => queue[0] = forge_ticket(queue.front()?)?,
                     Move::Tamper => {
                         let edit = *Tamper::ALL.get(arg)?;
                         queue[0] = tamper(queue.front()?, edit)?;
@@ -1135,11 +1312,15 @@ impl Tls12Model {
     fn connect(&self, state: &mut State, client: usize, change: Option<Change>) -> Option<()> {
         let i = self.next_conn(state, client)?;
         let offered = state.sessions[client].clone();
+        let base = match i % self.cfg.conns % 2 {
+            1 if self.cfg.psk => self.odd_client.clone(),
+            _ => self.client.clone(),
+        };
         let (config, name) = match change {
-            None => (self.client.clone(), SERVER_NAME),
-            Some(Change::OtherName) => (self.client.clone(), OTHER_NAME),
+            None => (base, SERVER_NAME),
+            Some(Change::OtherName) => (base, OTHER_NAME),
             Some(Change::FewerSuites) => {
-                let mut config = (*self.client).clone();
+                let mut config = (*base).clone();
                 let used = offered.as_ref()?.suite;
                 config.suites.retain(|s| s.suite != used);
                 (Arc::new(config), SERVER_NAME)
@@ -1239,6 +1420,14 @@ impl Tls12Model {
                     _ => {}
                 }
             }
+            if self.cfg.tickets && queue.front().is_some_and(|r| forge_ticket(r).is_some()) {
+                actions.push(Action::Attack {
+                    conn: i,
+                    side,
+                    mv: Move::ForgeTicket,
+                    arg: 0,
+                });
+            }
         }
     }
 
@@ -1314,7 +1503,10 @@ impl Tls12Model {
             Side::ToServer => {
                 if c.server.is_none() {
                     let offered = offered_id(&record);
-                    c.cache_hit = offered.map(|id| cache.get(&id, NOW).is_some());
+                    // A ticket offer's session ID is the client's fresh one, no cache key.
+                    c.cache_hit = offered
+                        .filter(|_| offered_ticket(&record).is_none())
+                        .map(|id| cache.get(&id, NOW).is_some());
                     c.unwilling = unwilling;
                     let config = match unwilling {
                         None => self.server.clone(),
@@ -1333,6 +1525,21 @@ impl Tls12Model {
                     // The spec's table starts every server in Idle.
                     violations.phase_table |= fresh.phase() != Phase::Idle;
                     c.server = Some(fresh);
+                }
+                if c.server.as_ref().is_some_and(|x| x.phase() == Phase::Idle) {
+                    c.ticket_key = offered_ticket(&record).map(|ticket| {
+                        let name = tls12::session::TicketKeys::name_of(&ticket);
+                        let keys = cache.ticket_keys();
+                        match name {
+                            n if n.is_some() && n == keys.and_then(|k| k.current_name()) => {
+                                TicketKeyUse::Current
+                            }
+                            n if n.is_some() && n == keys.and_then(|k| k.previous_name()) => {
+                                TicketKeyUse::Previous
+                            }
+                            _ => TicketKeyUse::Unknown,
+                        }
+                    });
                 }
                 // RFC 7627 §5.3, decided before the server looks: an offer of a cached
                 // session made with extended master secret must offer it again.
@@ -1368,6 +1575,21 @@ impl Tls12Model {
                         !answered_as_expected(edit, original_accepted, alert, &out);
                 }
                 if before == Phase::Idle {
+                    // RFC 4279 §2: a PSK suite has no Certificate, no CertificateRequest.
+                    violations.psk_certificate |= psk_flight_has_certificate(&out);
+                    // RFC 5077: only a genuine ticket under a kept key resumes.
+                    let resumed_by_ticket = c.ticket_key.is_some()
+                        && first_message(&out).is_some_and(|m| match m {
+                            tls12::msgs::HandshakePayload::ServerHello(sh) => {
+                                !sh.session_id.is_empty()
+                                    && client_hello(&record)
+                                        .is_some_and(|ch| ch.session_id == sh.session_id)
+                            }
+                            _ => false,
+                        });
+                    violations.ticket_resumed_wrongly |= resumed_by_ticket
+                        && (c.ticket_key == Some(TicketKeyUse::Unknown)
+                            || c.attacked == Some(Move::ForgeTicket));
                     violations.unsolicited_extension |= !extensions_solicited(&record, &out);
                     violations.ems_offer_answered |=
                         must_abort && alert != Some(AlertDescription::HandshakeFailure);
@@ -1423,8 +1645,9 @@ impl Tls12Model {
                 }
                 while let Some(event) = client.next_event() {
                     if let Event::NewSession(session) = event {
-                        violations.new_session_on_resumption |=
-                            client.summary().is_some_and(|x| x.resumed);
+                        violations.new_session_on_resumption |= client
+                            .summary()
+                            .is_some_and(|x| x.resumed && session.ticket.is_none());
                         sessions[client_index] = Some(*session);
                     }
                 }
@@ -1487,7 +1710,9 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                     && c.server_name == sv.server_name
                     && c.secure_renegotiation == sv.secure_renegotiation
                         && c.client_certificate == sv.client_certificate
-                        && c.server_certificate.as_ref() == Some(&m.server_cert)
+                        && c.server_certificate == m.server_cert
+                        && c.alpn == sv.alpn
+                        && c.psk_identity == sv.psk_identity
                 })
             },
         ),
@@ -1505,7 +1730,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                         .filter(|x| x.resumed);
                     resumed.into_iter().all(|x| {
                         conn.offered.as_ref().is_some_and(|o| {
-                            o.id == x.session_id
+                            (o.id == x.session_id || o.ticket.is_some())
                                 && o.master_secret == x.master_secret
                                 && o.suite == x.suite
                                 && o.extended_master_secret == x.extended_master_secret
@@ -1522,7 +1747,11 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                     .filter(|c| c.cache_hit == Some(false) || c.unwilling.is_some())
                     .all(|conn| {
                         conn.server_summary().is_none_or(|x| {
-                            !x.resumed && conn.offered.as_ref().is_none_or(|o| o.id != x.session_id)
+                            !x.resumed
+                                && conn
+                                    .offered
+                                    .as_ref()
+                                    .is_none_or(|o| o.id.is_empty() || o.id != x.session_id)
                         })
                     })
             },
@@ -1563,7 +1792,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             |_: &Tls12Model, s: &State| !s.violations.renegotiation_answered,
         ),
         Property::always(
-            "a client announces a new session only after a full handshake",
+            "a client announces a new session only after a full handshake or with a renewed ticket",
             |_: &Tls12Model, s: &State| !s.violations.new_session_on_resumption,
         ),
         Property::always(
@@ -1615,6 +1844,25 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             "the server refuses a resumption offer that drops its session's extended master secret",
             |_: &Tls12Model, s: &State| !s.violations.ems_offer_answered,
         ),
+        Property::always(
+            "a PSK handshake never carries Certificate or CertificateRequest",
+            |_: &Tls12Model, s: &State| !s.violations.psk_certificate,
+        ),
+        Property::always(
+            "a ticket resumes only the session sealed in it, under a key the server keeps, and never when forged",
+            |_: &Tls12Model, s: &State| {
+                !s.violations.ticket_resumed_wrongly
+                    && s.conns.iter().all(|c| {
+                        let resumed = c.server_summary().filter(|x| x.resumed);
+                        match (resumed, &c.offered, c.ticket_key) {
+                            (Some(x), Some(o), Some(_)) if o.ticket.is_some() => {
+                                o.master_secret == x.master_secret && o.suite == x.suite
+                            }
+                            _ => true,
+                        }
+                    })
+            },
+        ),
         Property::always("every state has a printable name", |_: &Tls12Model, s: &State| {
             s.conns.iter().all(|c| {
                 c.client.as_ref().is_none_or(|x| x.state_name().len() > "client ".len() && x.state_name().starts_with("client "))
@@ -1624,12 +1872,14 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
     ];
     // By design nothing completes for an impostor asked for a certificate, nor for a
     // client without one when the server requires it.
-    let completes = match cfg.client_auth {
-        ClientAuth::None => true,
-        ClientAuth::Optional => !cfg.impostor,
-        ClientAuth::Required => cfg.client_cert && !cfg.impostor,
-    };
-    if cfg.client_auth == ClientAuth::Required && !cfg.client_cert && !cfg.impostor {
+    // A pre-shared key authenticates the client: no certificate is asked for.
+    let completes = cfg.psk
+        || match cfg.client_auth {
+            ClientAuth::None => true,
+            ClientAuth::Optional => !cfg.impostor,
+            ClientAuth::Required => cfg.client_cert && !cfg.impostor,
+        };
+    if cfg.client_auth == ClientAuth::Required && !cfg.client_cert && !cfg.impostor && !cfg.psk {
         props.push(Property::sometimes(
             "with client auth required, a client without a certificate is refused",
             |_: &Tls12Model, s: &State| {
@@ -1656,14 +1906,19 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
     }
     if cfg.client_auth == ClientAuth::Required {
         props.push(Property::always(
-            "with client auth required, the server never reaches AppData without a verified CertificateVerify",
-            |_: &Tls12Model, s: &State| s.conns.iter().filter_map(|c| c.server_summary()).all(|x| x.client_certificate.is_some()),
+            "with client auth required, the server never reaches AppData without a verified CertificateVerify or a pre-shared key",
+            |_: &Tls12Model, s: &State| {
+                s.conns
+                    .iter()
+                    .filter_map(|c| c.server_summary())
+                    .all(|x| x.client_certificate.is_some() || x.psk_identity.is_some())
+            },
         ));
     }
     if completes
         && cfg.conns > 1
         && cfg.cache > 0
-        && (cfg.client_auth != ClientAuth::Required || cfg.client_cert)
+        && (cfg.client_auth != ClientAuth::Required || cfg.client_cert || cfg.psk)
     {
         props.push(Property::sometimes(
             "a resumed handshake completes",
@@ -1803,6 +2058,55 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             ));
         }
     }
+    if cfg.psk && completes {
+        props.push(Property::sometimes(
+            "an ECDHE_PSK handshake completes without a certificate",
+            |_: &Tls12Model, s: &State| completed_with(s, tls12::suites::KeyExchange::EcdhePsk),
+        ));
+        props.push(Property::sometimes(
+            "a plain PSK handshake completes without ServerKeyExchange",
+            |_: &Tls12Model, s: &State| {
+                completed_with(s, tls12::suites::KeyExchange::Psk)
+                    && s.conns.iter().any(|c| {
+                        flight_messages(c.to_client.sent.first().map_or(&[][..], |r| r))
+                            .iter()
+                            .map(|m| HandshakeType::from(m[0]))
+                            .eq([HandshakeType::ServerHello, HandshakeType::ServerHelloDone])
+                    })
+            },
+        ));
+    }
+    if cfg.tickets && completes && cfg.conns >= 2 {
+        props.push(Property::sometimes(
+            "a ticket resumes",
+            |_: &Tls12Model, s: &State| ticket_outcome(s, TicketKeyUse::Current, true),
+        ));
+        props.push(Property::sometimes(
+            "a ticket sealed before a key rotation still resumes",
+            |_: &Tls12Model, s: &State| ticket_outcome(s, TicketKeyUse::Previous, true),
+        ));
+        props.push(Property::sometimes(
+            "a ticket whose key was dropped falls back to a full handshake",
+            |_: &Tls12Model, s: &State| ticket_outcome(s, TicketKeyUse::Unknown, false),
+        ));
+        if cfg.attacker > 0 {
+            props.push(Property::sometimes(
+                "the attacker forges a ticket and the connection fails",
+                |_: &Tls12Model, s: &State| attacked(s, Move::ForgeTicket),
+            ));
+        }
+    }
+    if cfg.alpn && completes {
+        props.push(Property::sometimes(
+            "both ends agree on an application protocol",
+            |_: &Tls12Model, s: &State| {
+                s.conns
+                    .iter()
+                    .filter_map(|c| both_in_traffic(c))
+                    .any(|(c, x)| c.alpn.is_some() && c.alpn == x.alpn)
+            },
+        ));
+    }
     if cfg.attacker > 0 {
         for mv in &cfg.moves {
             props.push(match mv {
@@ -1846,6 +2150,10 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                     "the attacker edits a hello field and the connection fails",
                     |_: &Tls12Model, s: &State| attacked(s, Move::Tamper),
                 ),
+                Move::ForgeTicket => Property::sometimes(
+                    "the attacker forges a ticket and the connection fails",
+                    |_: &Tls12Model, s: &State| attacked(s, Move::ForgeTicket),
+                ),
             });
         }
     }
@@ -1860,6 +2168,24 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
         ));
     }
     props
+}
+
+/// Whether some connection completed on both ends with a suite of key exchange `kx`.
+fn completed_with(s: &State, kx: tls12::suites::KeyExchange) -> bool {
+    s.conns
+        .iter()
+        .filter_map(|c| both_in_traffic(c))
+        .any(|(c, _)| tls12::suites::Suite::lookup(c.suite).is_some_and(|x| x.kx == kx))
+}
+
+/// Whether some connection offered a ticket under a key of `key` kind and completed on
+/// both ends, resumed or not as `resumed` says (and untouched by the attacker).
+fn ticket_outcome(s: &State, key: TicketKeyUse, resumed: bool) -> bool {
+    s.conns.iter().any(|c| {
+        c.ticket_key == Some(key)
+            && c.attacked.is_none()
+            && both_in_traffic(c).is_some_and(|(x, _)| x.resumed == resumed)
+    })
 }
 
 fn attacked(s: &State, mv: Move) -> bool {
@@ -1933,9 +2259,10 @@ pub fn explain(model: &Tls12Model, path: &[(State, Option<Action>)]) -> Vec<Stri
             Action::Connect { client } => {
                 let i = model.next_conn(state, *client).unwrap_or(0);
                 let offer = match &state.sessions[*client] {
+                    Some(s) if s.ticket.is_some() => " offering its ticket".to_string(),
                     Some(s) => format!(
                         " offering session {}",
-                        tls12::msgs::base::hex(&s.id.as_bytes()[..4])
+                        tls12::msgs::base::hex(s.id.as_bytes().get(..4).unwrap_or_default())
                     ),
                     None => String::new(),
                 };

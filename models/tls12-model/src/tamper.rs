@@ -209,10 +209,14 @@ impl Tamper {
                     ECPointFormat::ANSIX962CompressedPrime,
                 ]));
             }
-            (ServerAlpn, HandshakePayload::ServerHello(sh)) => sh
-                .extensions
-                .get_or_insert_with(Vec::new)
-                .push(ServerExtension::Alpn(ProtocolName(b"h2".to_vec()))),
+            // Only where the client offered no ALPN (else the server already chose).
+            (ServerAlpn, HandshakePayload::ServerHello(sh)) => {
+                let exts = sh.extensions.get_or_insert_with(Vec::new);
+                if exts.iter().any(|e| matches!(e, ServerExtension::Alpn(_))) {
+                    return None;
+                }
+                exts.push(ServerExtension::Alpn(ProtocolName(b"h2".to_vec())))
+            }
             (
                 KeyExchangeGroup,
                 HandshakePayload::ServerKeyExchange(ServerKeyExchange::Ecdhe { params, .. }),
