@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use tls12::pki::{KeyKind, TestPki};
 
+pub mod load;
+
 /// The `tls12` binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_tls12");
 
