@@ -130,7 +130,7 @@ pub fn last_stats(text: &str) -> Option<BTreeMap<String, u64>> {
         .split_inclusive('\n')
         .filter(|l| l.ends_with('\n'))
         .filter_map(|l| l.trim_end().strip_prefix("stats: "))
-        .last()?;
+        .next_back()?;
     line.split(' ')
         .map(|field| {
             let (key, value) = field.split_once('=')?;
