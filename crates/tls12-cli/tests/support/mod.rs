@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use tls12::pki::{KeyKind, TestPki};
 
+pub mod attacks;
 pub mod load;
 
 /// The `tls12` binary under test.
