@@ -6,10 +6,10 @@
 //! handshake's summary. `shutdown()` sends close_notify.
 //!
 //! The adapter holds no protocol logic: it moves bytes between the transport and a
-//! `ServerConnection` / `ClientConnection`, passes the time in as
-//! [`UnixTime`](tls12::crypto::UnixTime), and closes sockets so that the peer can read the
-//! last records (see [`TlsStream::lingering_close`]). Deadlines are the application's:
-//! wrap `accept`, `connect`, reads and writes in `tokio::time::timeout`.
+//! `ServerConnection` / `ClientConnection`, passes the time in as [`UnixTime`], and closes
+//! sockets so that the peer can read the last records (see
+//! [`TlsStream::lingering_close`]). Deadlines are the application's: wrap `accept`,
+//! `connect`, reads and writes in `tokio::time::timeout`.
 //!
 //! An idle stream costs its connection state and the socket: reads go through a buffer on
 //! the stack of the poll, and a stream's queues release their memory once emptied.
@@ -61,6 +61,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod connection;
 mod stream;
