@@ -12,6 +12,7 @@
 mod support;
 
 use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use support::attacks::{
@@ -123,4 +124,39 @@ fn a_client_that_keeps_writing_after_the_alert_still_reads_it() {
         outcomes[0].contains("client certificate required"),
         "{outcomes:?}"
     );
+}
+
+/// `--max-conns`: with that many sockets open, one more is closed at once (and counted as
+/// refused), long before any deadline; once the open ones go, clients are served again.
+#[test]
+fn max_conns_closes_the_sockets_beyond_the_cap_at_once() {
+    let server = OurServer::start_exactly(
+        &[
+            "--max-conns",
+            "5",
+            "--handshake-timeout",
+            "2s",
+            "--stats",
+            "100ms",
+        ],
+        &[],
+    );
+    let config = client_config(&server.printed_path("CA certificate"));
+    let address = server.listening;
+    let idle: Vec<TcpStream> = (0..5).map(|_| connect(address)).collect();
+    wait_for_stats(&server, LIMIT, "five open", |s| s["open"] == 5);
+    let mut beyond = connect(address);
+    let started = Instant::now();
+    let got = read_until_closed(&mut beyond).unwrap();
+    let took = started.elapsed();
+    assert!(got.is_empty(), "{got:?}");
+    assert!(took < Duration::from_millis(500), "closed after {took:?}");
+    let stats = wait_for_stats(&server, LIMIT, "one refused", |s| s["refused"] == 1);
+    assert_eq!(stats["open"], 5, "{stats:?}");
+    // The deadline frees the places; then a client is served.
+    wait_for_stats(&server, LIMIT, "nothing open", |s| s["open"] == 0);
+    drop(idle);
+    let rt = runtime();
+    rt.block_on(exchange(&TlsConnector::new(config), address, b"served"))
+        .unwrap();
 }
