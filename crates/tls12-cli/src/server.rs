@@ -23,7 +23,7 @@ use tls12::pki::{KeyKind, TestPki};
 use tls12::session::InMemoryCache;
 use tls12_tokio::{tls_error, Linger, ServerTlsStream, TlsAcceptor};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::Notify;
 
 use crate::common::{
@@ -268,9 +268,7 @@ async fn serve(args: ServerArgs, setup: Setup) -> Result<(), CliError> {
     let address = args
         .bind
         .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)));
-    let listener = TcpListener::bind(address)
-        .await
-        .map_err(|e| fail(format!("cannot listen on {address}: {e}")))?;
+    let listener = listen(address).map_err(|e| fail(format!("cannot listen on {address}: {e}")))?;
     let local = listener
         .local_addr()
         .map_err(|e| fail(format!("cannot read the listening address: {e}")))?;
@@ -323,6 +321,24 @@ async fn serve(args: ServerArgs, setup: Setup) -> Result<(), CliError> {
         print_block(&[shared.stats_line()]);
     }
     Ok(())
+}
+
+/// Connections the kernel may queue for `accept` (it caps this at
+/// `net.core.somaxconn`). A burst of clients beyond the queue has its SYNs dropped and
+/// retried a second later or more: tokio's default of 1024 is small for a server meant to
+/// hold --max-conns 10,000.
+const BACKLOG: u32 = 4096;
+
+/// A listening socket on `address`, with address reuse (a restarted server can bind at
+/// once) and [`BACKLOG`].
+fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(BACKLOG)
 }
 
 /// An address a local client can reach the listener at: the loopback one for a

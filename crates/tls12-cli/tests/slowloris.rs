@@ -44,6 +44,44 @@ fn closed_by_peer(socket: &TcpStream) -> bool {
     }
 }
 
+/// How long the throughput load runs.
+const WINDOW: Duration = Duration::from_secs(2);
+
+/// Two clients at once, each exchanging (full handshake + echo) again and again for
+/// [`WINDOW`]: every exchange's time, per client, and exchanges per second.
+fn throughput(
+    rt: &tokio::runtime::Runtime,
+    connector: &TlsConnector,
+    address: std::net::SocketAddr,
+) -> (Vec<Vec<Duration>>, f64) {
+    let started = Instant::now();
+    let per_loop = rt.block_on(async {
+        let loops: Vec<_> = (0..2)
+            .map(|l| {
+                let connector = connector.clone();
+                tokio::spawn(async move {
+                    let mut times = Vec::new();
+                    while started.elapsed() < WINDOW {
+                        let began = Instant::now();
+                        exchange(&connector, address, b"load")
+                            .await
+                            .unwrap_or_else(|e| panic!("load loop {l}: {e}"));
+                        times.push(began.elapsed());
+                    }
+                    times
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for l in loops {
+            all.push(l.await.unwrap());
+        }
+        all
+    });
+    let count: usize = per_loop.iter().map(Vec::len).sum();
+    (per_loop, count as f64 / started.elapsed().as_secs_f64())
+}
+
 #[test]
 fn slowloris_idle_sockets_do_not_block_service() {
     // This process holds the attack's sockets and the honest clients'.
@@ -61,6 +99,8 @@ fn slowloris_idle_sockets_do_not_block_service() {
         b"warm-up",
     ))
     .unwrap();
+    // The same load without an attack, to compare with.
+    let (_, calm_rate) = throughput(&rt, &TlsConnector::new(config.clone()), address);
     let rss_before = rss_kib(pid);
 
     // The attack.
@@ -115,33 +155,8 @@ fn slowloris_idle_sockets_do_not_block_service() {
         .unwrap_or_else(|e| panic!("honest client {i} during the attack: {e}"));
         latencies.push(started.elapsed());
     }
-    let window = Duration::from_secs(2);
-    let load_started = Instant::now();
-    let per_loop: Vec<Vec<Duration>> = rt.block_on(async {
-        let loops: Vec<_> = (0..2)
-            .map(|l| {
-                let connector = connector.clone();
-                tokio::spawn(async move {
-                    let mut times = Vec::new();
-                    while load_started.elapsed() < window {
-                        let started = Instant::now();
-                        exchange(&connector, address, b"load")
-                            .await
-                            .unwrap_or_else(|e| panic!("load loop {l}: {e}"));
-                        times.push(started.elapsed());
-                    }
-                    times
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for l in loops {
-            all.push(l.await.unwrap());
-        }
-        all
-    });
+    let (per_loop, rate) = throughput(&rt, &connector, address);
     let handshakes: usize = per_loop.iter().map(Vec::len).sum();
-    let rate = handshakes as f64 / load_started.elapsed().as_secs_f64();
     latencies.extend(per_loop.into_iter().flatten());
     let worst = latencies.iter().max().copied().unwrap();
     let rss_during = rss_kib(pid);
@@ -185,7 +200,8 @@ fn slowloris_idle_sockets_do_not_block_service() {
     );
     println!(
         "  during the attack: {} honest exchanges (full handshake + echo), worst {worst:.1?}; \
-         {handshakes} in {window:?} from 2 clients at once = {rate:.0} handshakes/s",
+         {handshakes} in {WINDOW:?} from 2 clients at once = {rate:.0} handshakes/s \
+         (without the attack: {calm_rate:.0}/s)",
         latencies.len()
     );
     println!(

@@ -254,7 +254,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, C: Connection> TlsStream<IO, C> {
             Ok(()) => Poll::Ready(Ok(true)),
             Err(err) => {
                 self.closing = true;
-                self.push_output(cx)?;
+                // The TLS error is the news; a transport too broken to take the alert
+                // changes nothing about it.
+                let _ = self.push_output(cx);
                 Poll::Ready(Err(io_error(err)))
             }
         }
