@@ -264,6 +264,8 @@ fn raise_open_file_limit(max_conns: u64) {
     }
 }
 
+/// Listens, says where, and accepts until `--exit-after` connections have ended (or
+/// forever).
 async fn serve(args: ServerArgs, setup: Setup) -> Result<(), CliError> {
     let address = args
         .bind
