@@ -401,8 +401,11 @@ type ServerStream = ServerTlsStream<TcpStream, RingProvider, InMemoryCache>;
 async fn connection(n: u64, tcp: TcpStream, shared: &Shared) {
     let counters = &shared.counters;
     let prefix = format!("[conn {n}] ");
-    if let Ok(peer) = tcp.peer_addr() {
-        tracing::info!("{prefix}accepted from {peer}");
+    // A system call per connection: only when the line is wanted.
+    if tracing::enabled!(tracing::Level::INFO) {
+        if let Ok(peer) = tcp.peer_addr() {
+            tracing::info!("{prefix}accepted from {peer}");
+        }
     }
     // Flights are small: do not let Nagle hold them back.
     let _ = tcp.set_nodelay(true);
