@@ -74,6 +74,10 @@ pub struct ServerArgs {
     /// trusted.
     #[arg(long, value_name = "CA.pem")]
     client_ca: Option<PathBuf>,
+    /// Choose suite and group by the server's order of preference, not the client's
+    /// (OpenSSL's and rustls' default is the client's).
+    #[arg(long)]
+    prefer_server_order: bool,
     /// Sessions kept for resumption (oldest evicted first; 0 turns resumption off).
     #[arg(long, value_name = "N", default_value_t = 100)]
     cache_size: usize,
@@ -597,6 +601,7 @@ fn configure(args: &ServerArgs) -> Result<Setup, CliError> {
     };
     let mut config = ServerConfig::new(chain, key);
     config.session_lifetime = SESSION_LIFETIME;
+    config.prefer_server_order = args.prefer_server_order;
     // Flights are noted only for --trace, the one place they are printed.
     config.flight_trace = args.trace;
     // A server that cannot cache gives no session IDs rather than IDs it cannot honour.

@@ -33,6 +33,9 @@ pub struct SessionFile {
     /// The client's own end-entity certificate, if it authenticated, DER in hex.
     #[serde(default)]
     pub client_certificate: Option<String>,
+    /// The PSK identity of a PSK session, hex.
+    #[serde(default)]
+    pub psk_identity: Option<String>,
     /// When the full handshake completed, seconds since the Unix epoch.
     pub created: u64,
 }
@@ -53,6 +56,7 @@ impl From<&Session> for SessionFile {
             server_name: s.server_name.clone(),
             server_certificate: s.server_certificate.as_ref().map(|c| hex(&c.0)),
             client_certificate: s.client_certificate.as_ref().map(|c| hex(&c.0)),
+            psk_identity: s.psk_identity.as_deref().map(hex),
             created: s.created.0,
         }
     }
@@ -80,6 +84,10 @@ impl SessionFile {
         };
         let server_certificate = certificate(&self.server_certificate, "server_certificate")?;
         let client_certificate = certificate(&self.client_certificate, "client_certificate")?;
+        let psk_identity = match &self.psk_identity {
+            Some(identity) => Some(unhex(identity).ok_or("psk_identity: want hex")?),
+            None => None,
+        };
         Ok(Session {
             id,
             version,
@@ -89,6 +97,7 @@ impl SessionFile {
             server_name: self.server_name.clone(),
             server_certificate,
             client_certificate,
+            psk_identity,
             created: UnixTime(self.created),
         })
     }
@@ -127,6 +136,7 @@ mod tests {
             server_name: Some("localhost".into()),
             server_certificate: Some(CertificateDer(vec![0x30, 0x82, 1, 2])),
             client_certificate: None,
+            psk_identity: Some(b"client1".to_vec()),
             created: UnixTime(1_800_000_000),
         }
     }

@@ -337,7 +337,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, C: Connection> TlsStream<IO, C> {
     /// reads them; a peer that was still writing when we gave up would see "connection
     /// reset" instead of the alert.
     ///
-    /// Needs a tokio runtime with the time driver.
+    /// The async counterpart of the blocking adapter's `Stream::close_gracefully`. Needs a
+    /// tokio runtime with the time driver.
     pub async fn lingering_close(mut self, linger: Linger) {
         if !self.closing {
             self.conn.close();

@@ -123,7 +123,7 @@ impl fmt::Display for Reason {
             Self::Decode(err) => write!(f, "undecodable message: {err}"),
             Self::Record(err) => write!(f, "{err}"),
             Self::Crypto(err) => write!(f, "crypto failure: {err:?}"),
-            Self::Certificate(err) => write!(f, "certificate refused: {err:?}"),
+            Self::Certificate(err) => write!(f, "certificate refused: {err}"),
             Self::Unexpected { state, got } => write!(f, "{state} got unexpected {got}"),
             Self::PeerMisbehaved(what) => write!(f, "peer misbehaved: {what}"),
             Self::Refused(what) => write!(f, "refused: {what}"),

@@ -31,6 +31,7 @@ pub mod keys;
 pub mod msgs;
 #[cfg(feature = "pki")]
 pub mod pki;
+pub mod psk;
 pub mod record;
 pub mod session;
 pub mod stream;

@@ -30,6 +30,9 @@ pub struct Session {
     /// The client's end-entity certificate, if it authenticated. Both ends keep it, so
     /// that a resumed handshake reports the same identity on both.
     pub client_certificate: Option<CertificateDer>,
+    /// The PSK identity of a PSK or ECDHE_PSK session: a resumption is made with the key
+    /// of that identity, and reports it.
+    pub psk_identity: Option<Vec<u8>>,
     /// When the full handshake completed.
     pub created: UnixTime,
 }
@@ -157,6 +160,7 @@ mod tests {
             server_name: None,
             server_certificate: None,
             client_certificate: None,
+            psk_identity: None,
             created: UnixTime(created),
         }
     }

@@ -4,7 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::crypto::{Provider, UnixTime};
 use crate::error::Error;
@@ -195,6 +195,36 @@ impl<E: Endpoint, S: Read + Write> Stream<E, S> {
     pub fn close(&mut self) -> io::Result<()> {
         self.endpoint.close();
         self.write_output()
+    }
+}
+
+impl<E: Endpoint> Stream<E, std::net::TcpStream> {
+    /// Closes like a careful server, after a fatal alert or close_notify: writes out what
+    /// is queued (the alert), shuts down the write side, then reads and discards what the
+    /// peer still sends, for at most `timeout` and `limit` bytes, before the socket is
+    /// dropped. Dropping a socket with unread bytes makes the kernel answer with a reset,
+    /// which can destroy the alert before the peer reads it.
+    pub fn close_gracefully(&mut self, timeout: Duration, limit: usize) -> io::Result<()> {
+        self.write_output()?;
+        self.socket.shutdown(std::net::Shutdown::Write)?;
+        let deadline = Instant::now() + timeout;
+        let mut buf = [0u8; 16 * 1024];
+        let mut drained = 0;
+        while drained < limit {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            self.socket.set_read_timeout(Some(left))?;
+            match self.socket.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => drained += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                // A timeout or a reset: either way there is nothing more to wait for.
+                Err(_) => break,
+            }
+        }
+        Ok(())
     }
 }
 

@@ -238,6 +238,87 @@ fn a_session_not_resumable_falls_back_to_a_full_handshake_with_a_new_id() {
     }
 }
 
+/// Cause 7 of the conformance issue: by default the client's order of suites and groups
+/// decides, as in OpenSSL and rustls; `prefer_server_order` makes ours decide.
+#[test]
+fn suite_and_group_follow_the_clients_order_unless_the_server_prefers_its_own() {
+    let mut s = setup(KeyKind::EcdsaP256);
+    s.client.suites = vec![ALL_SUITES[2], ALL_SUITES[0], ALL_SUITES[1]];
+    s.client.groups = vec![NamedGroup::secp384r1, NamedGroup::secp256r1];
+    s.server.suites = vec![ALL_SUITES[1], ALL_SUITES[0], ALL_SUITES[2]];
+    s.server.groups = vec![NamedGroup::secp256r1, NamedGroup::secp384r1];
+    for (prefer_server_order, suite, group) in [
+        (false, ALL_SUITES[2], NamedGroup::secp384r1),
+        (true, ALL_SUITES[1], NamedGroup::secp256r1),
+    ] {
+        s.server.prefer_server_order = prefer_server_order;
+        let mut cache = InMemoryCache::new(4, 3600);
+        let (client, server) = connect(&s, &mut cache, None);
+        assert_agree(&client, &server);
+        let summary = server.summary().unwrap();
+        assert_eq!(
+            (summary.suite, summary.group),
+            (suite.suite, Some(group)),
+            "prefer_server_order = {prefer_server_order}"
+        );
+    }
+}
+
+/// RFC 7301: the server picks the first of its protocols that the client offers, in full
+/// and resumed handshakes alike; with none in common it answers no_application_protocol;
+/// either side without protocols leaves ALPN out.
+#[test]
+fn alpn_picks_by_the_servers_order_or_refuses() {
+    let mut s = setup(KeyKind::EcdsaP256);
+    let p = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| n.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    };
+    let cases: [(&[&str], &[&str], Option<&str>); 4] = [
+        (&["http/1.1", "h2"], &["h2", "http/1.1"], Some("h2")),
+        (&["h2"], &[], None),
+        (&[], &["h2"], None),
+        (
+            &["http/1.1", "spdy/3"],
+            &["h2", "http/1.1"],
+            Some("http/1.1"),
+        ),
+    ];
+    for (client, server, agreed) in cases {
+        s.client.alpn = p(client);
+        s.server.alpn = p(server);
+        let mut cache = InMemoryCache::new(4, 3600);
+        let (mut first, server_end) = connect(&s, &mut cache, None);
+        let expected = agreed.map(|a| a.as_bytes().to_vec());
+        assert_eq!(
+            first.summary().unwrap().alpn,
+            expected,
+            "{client:?} {server:?}"
+        );
+        assert_eq!(server_end.summary().unwrap().alpn, expected);
+        let session = new_session(&mut first).unwrap();
+        let (resumed, _) = connect(&s, &mut cache, Some(session));
+        assert!(resumed.summary().unwrap().resumed);
+        assert_eq!(resumed.summary().unwrap().alpn, expected, "resumed");
+    }
+    s.client.alpn = p(&["h2"]);
+    s.server.alpn = p(&["http/1.1"]);
+    let mut cache = InMemoryCache::new(4, 3600);
+    let mut c = client_with(&s.client, None);
+    let mut srv = ServerConnection::new(Arc::new(s.server.clone()), RingProvider::new());
+    let (client_err, server_err) = pump(&mut c, &mut srv, &mut cache);
+    assert_eq!(
+        server_err.unwrap().alert_sent(),
+        Some(AlertDescription::NoApplicationProtocol)
+    );
+    assert_eq!(
+        client_err,
+        Some(Error::PeerAlert(AlertDescription::NoApplicationProtocol))
+    );
+}
+
 #[test]
 fn an_expired_session_is_not_resumed() {
     let s = setup(KeyKind::EcdsaP256);
@@ -477,4 +558,151 @@ fn suites_are_named_consistently() {
         Suite::lookup(CipherSuite::TLS_RSA_WITH_AES_128_GCM_SHA256),
         None
     );
+}
+
+fn psk_store(keys: &[(&str, &[u8])]) -> Arc<tls12::psk::InMemoryPskStore> {
+    let mut store = tls12::psk::InMemoryPskStore::new();
+    for (identity, key) in keys {
+        store.insert(
+            identity.as_bytes(),
+            tls12::crypto::Secret::new(key.to_vec()),
+        );
+    }
+    Arc::new(store)
+}
+
+fn client_psk(identity: &str, key: &[u8], hint: Option<&str>) -> tls12::psk::ClientPsk {
+    tls12::psk::ClientPsk {
+        identity: identity.as_bytes().to_vec(),
+        key: tls12::crypto::Secret::new(key.to_vec()),
+        hint: hint.map(|h| h.as_bytes().to_vec()),
+    }
+}
+
+/// The handshake types of the server's first flight.
+fn first_flight_types(server: &mut Server, hello: &[u8], cache: &mut InMemoryCache) -> Vec<u8> {
+    server.receive(hello, NOW, cache).unwrap();
+    let out = server.take_output();
+    let mut deframer = tls12::record::Deframer::new();
+    deframer.push(&out);
+    let record = deframer.pop().unwrap().unwrap();
+    let mut joiner = tls12::record::HandshakeJoiner::new();
+    joiner.push(&record.payload).unwrap();
+    std::iter::from_fn(|| joiner.pop()).map(|m| m[0]).collect()
+}
+
+/// RFC 4279 / RFC 5489: a server without a certificate. Every PSK suite completes, with
+/// and without an identity hint; the server sends no Certificate and no
+/// CertificateRequest (even when it would ask certificate clients for one), and
+/// ServerKeyExchange only where the RFCs say (ECDHE_PSK always, PSK only with a hint).
+#[test]
+fn psk_suites_complete_without_a_certificate() {
+    use tls12::suites::{KeyExchange, PSK_SUITES};
+    let base = setup(KeyKind::EcdsaP256);
+    let key = [0x5a; 32];
+    for suite in PSK_SUITES {
+        for hint in [None, Some("the north gate")] {
+            let psk = tls12::psk::ServerPsk::new(
+                psk_store(&[("client1", &key)]),
+                hint.map(|h| h.as_bytes().to_vec()),
+            );
+            let mut server_config = ServerConfig::psk_only(psk);
+            server_config.suites = vec![suite];
+            server_config.client_auth = ClientAuth::Required;
+            let mut client_config = base.client.clone();
+            client_config.suites = vec![suite];
+            client_config.psk = vec![
+                client_psk("wrong", &[1; 32], Some("elsewhere")),
+                client_psk("client1", &key, None),
+            ];
+            let mut cache = InMemoryCache::new(4, 3600);
+            let mut client = client_with(&client_config, None);
+            let mut server = ServerConnection::new(Arc::new(server_config), RingProvider::new());
+            let hello = client.take_output();
+            let types = first_flight_types(&mut server, &hello, &mut cache);
+            let ske = suite.kx == KeyExchange::EcdhePsk || hint.is_some();
+            let expected: Vec<u8> = match ske {
+                true => vec![2, 12, 14],
+                false => vec![2, 14],
+            };
+            assert_eq!(types, expected, "{:?} hint {hint:?}", suite.suite);
+            // Replay the flight through a fresh pair to finish the handshake.
+            let mut client = client_with(&client_config, None);
+            let mut server = ServerConnection::new(
+                Arc::new(server.config().as_ref().clone()),
+                RingProvider::new(),
+            );
+            assert_eq!(pump(&mut client, &mut server, &mut cache), (None, None));
+            assert_agree(&client, &server);
+            let summary = client.summary().unwrap();
+            assert_eq!(summary.suite, suite.suite);
+            assert_eq!(summary.psk_identity.as_deref(), Some(&b"client1"[..]));
+            assert_eq!(server.summary().unwrap().psk_identity, summary.psk_identity);
+            assert_eq!(summary.server_certificate, None);
+            exchange_data(&mut client, &mut server, &mut cache);
+            // And the PSK session resumes, with its identity.
+            let session = new_session(&mut client).unwrap();
+            let mut again = client_with(&client_config, Some(session));
+            let mut server2 = ServerConnection::new(
+                Arc::new(server.config().as_ref().clone()),
+                RingProvider::new(),
+            );
+            assert_eq!(pump(&mut again, &mut server2, &mut cache), (None, None));
+            let resumed = again.summary().unwrap();
+            assert!(resumed.resumed);
+            assert_eq!(resumed.psk_identity.as_deref(), Some(&b"client1"[..]));
+        }
+    }
+}
+
+/// RFC 4279 §2: an identity the server does not know is unknown_psk_identity; a known
+/// identity with the wrong key fails when the client's Finished does not open.
+#[test]
+fn an_unknown_psk_identity_or_a_wrong_key_fails() {
+    let base = setup(KeyKind::EcdsaP256);
+    let psk = tls12::psk::ServerPsk::new(psk_store(&[("client1", &[7; 16])]), None);
+    let server_config = ServerConfig::psk_only(psk);
+    for (identity, key, alert) in [
+        ("stranger", [7u8; 16], AlertDescription::UnknownPskIdentity),
+        ("client1", [8u8; 16], AlertDescription::BadRecordMac),
+    ] {
+        let client_config = base
+            .client
+            .clone()
+            .with_psk(vec![client_psk(identity, &key, None)]);
+        let mut cache = InMemoryCache::new(4, 3600);
+        let mut client = client_with(&client_config, None);
+        let mut server =
+            ServerConnection::new(Arc::new(server_config.clone()), RingProvider::new());
+        let (client_err, server_err) = pump(&mut client, &mut server, &mut cache);
+        assert_eq!(server_err.unwrap().alert_sent(), Some(alert), "{identity}");
+        assert_eq!(client_err, Some(Error::PeerAlert(alert)), "{identity}");
+        assert_eq!(cache.len(), 0);
+    }
+}
+
+/// A server with a certificate and PSKs serves both kinds of client: a certificate client
+/// gets a certificate suite, a PSK-only client a PSK suite.
+#[test]
+fn certificate_and_psk_suites_coexist_on_one_server() {
+    let base = setup(KeyKind::EcdsaP256);
+    let psk =
+        tls12::psk::ServerPsk::new(psk_store(&[("client1", &[3; 32])]), Some(b"hint".to_vec()));
+    let server_config = base.server.clone().with_psk(psk);
+    let mut psk_client = base
+        .client
+        .clone()
+        .with_psk(vec![client_psk("client1", &[3; 32], None)]);
+    psk_client.suites.retain(|s| s.uses_psk());
+    for (client_config, expect_psk) in [(base.client.clone(), false), (psk_client, true)] {
+        let mut cache = InMemoryCache::new(4, 3600);
+        let mut client = client_with(&client_config, None);
+        let mut server =
+            ServerConnection::new(Arc::new(server_config.clone()), RingProvider::new());
+        assert_eq!(pump(&mut client, &mut server, &mut cache), (None, None));
+        let summary = client.summary().unwrap();
+        assert_eq!(summary.psk_identity.is_some(), expect_psk);
+        assert_eq!(summary.server_certificate.is_some(), !expect_psk);
+        assert_agree(&client, &server);
+    }
 }

@@ -178,7 +178,12 @@ impl TestKey {
     }
 }
 
-const ECDSA_P256_SCHEMES: &[SignatureScheme] = &[SignatureScheme::ECDSA_NISTP256_SHA256];
+/// A P-256 key signs with SHA-256 (ring) and, for a client that offers nothing else,
+/// with SHA-384 (the `p256` crate): TLS 1.2 binds no hash to the curve.
+const ECDSA_P256_SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+];
 const ECDSA_P384_SCHEMES: &[SignatureScheme] = &[SignatureScheme::ECDSA_NISTP384_SHA384];
 const RSA_SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RSA_PSS_SHA512,
@@ -505,7 +510,7 @@ fn rsa_signature_binds_its_scheme() {
 fn sign_refuses_schemes_the_key_cannot_make() {
     let mut p = RingProvider::new();
     let cases = [
-        (TestKey::p256(), SignatureScheme::ECDSA_NISTP384_SHA384),
+        (TestKey::p256(), SignatureScheme::ECDSA_NISTP521_SHA512),
         (TestKey::p256(), SignatureScheme::RSA_PSS_SHA256),
         (TestKey::p384(), SignatureScheme::ECDSA_NISTP256_SHA256),
         (
@@ -901,7 +906,8 @@ fn malformed_chains_and_roots() {
             Err(CertError::BadCertificate)
         );
     }
-    // A CA certificate presented as the end entity.
+    // The root itself presented as the end entity is trusted as it is, but it names no
+    // server; another CA's certificate is refused as a CA.
     assert_eq!(
         p.verify_chain(
             &roots,
@@ -909,7 +915,16 @@ fn malformed_chains_and_roots() {
             Some("x.example"),
             now()
         ),
-        Err(CertError::BadCertificate)
+        Err(CertError::NotValidForName)
+    );
+    assert_eq!(
+        p.verify_chain(
+            &Ca::root("other").roots(),
+            std::slice::from_ref(&ca.cert),
+            Some("x.example"),
+            now()
+        ),
+        Err(CertError::CaUsedAsEndEntity)
     );
     // A server name that is neither a DNS name nor an IP address.
     let key = TestKey::p256();
@@ -1049,4 +1064,47 @@ fn aead_key_lengths_and_identity() {
         assert_ne!(p.aead_key(alg, &test_key(alg)).unwrap(), key);
         assert!(!format!("{key:?}").contains("80"), "{key:?}");
     }
+}
+
+/// Cause 10 of the conformance issue: a self-signed CA certificate presented as the
+/// peer's own is trusted when that exact certificate is configured as a root (as OpenSSL
+/// and GnuTLS trust it), within its validity period; otherwise it is refused with a
+/// reason that says what is required.
+#[test]
+fn a_directly_trusted_self_signed_ca_certificate_is_accepted() {
+    let p = RingProvider::new();
+    let mut params = ca_params("self-signed client");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2030, 1, 1);
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = CertificateDer(params.self_signed(&key).unwrap().der().to_vec());
+    let pinned = RingRoots::from_der_certs(std::slice::from_ref(&cert)).unwrap();
+    let chain = std::slice::from_ref(&cert);
+    assert_eq!(
+        p.verify_chain(&pinned, chain, None, at((2025, 6, 1))),
+        Ok(())
+    );
+    assert_eq!(
+        p.verify_chain(&pinned, chain, None, at((2031, 1, 1))),
+        Err(CertError::Expired)
+    );
+    assert_eq!(
+        p.verify_chain(&pinned, chain, None, at((2019, 1, 1))),
+        Err(CertError::Expired)
+    );
+    // Not configured as trusted: refused, with a reason that says what is required.
+    let other = Ca::root("another root");
+    let refused = p.verify_chain(&other.roots(), chain, None, at((2025, 6, 1)));
+    assert_eq!(refused, Err(CertError::CaUsedAsEndEntity));
+    // Trusted among other roots: accepted.
+    let both = RingRoots::from_der_certs(&[other.cert.clone(), cert.clone()]).unwrap();
+    assert_eq!(p.verify_chain(&both, chain, None, at((2025, 6, 1))), Ok(()));
+    // A sub-CA whose issuer is trusted is still not a client certificate.
+    let ca = Ca::root("issuing CA");
+    let sub = ca.intermediate("a sub-CA presented as a client");
+    let refused = p.verify_chain(&ca.roots(), std::slice::from_ref(&sub.cert), None, now());
+    assert_eq!(refused, Err(CertError::CaUsedAsEndEntity));
+    assert!(CertError::CaUsedAsEndEntity
+        .to_string()
+        .contains("configuring that exact certificate as a root"));
 }

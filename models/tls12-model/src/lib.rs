@@ -463,6 +463,11 @@ pub struct Violations {
     /// A completing server's ServerHello acknowledged the name when resuming, or did
     /// not in a full handshake.
     pub name_ack: bool,
+    /// A ServerHello carried an extension type the ClientHello it answers did not.
+    pub unsolicited_extension: bool,
+    /// A server did not refuse, with handshake_failure, a ClientHello offering a cached
+    /// session made with extended master secret without offering it.
+    pub ems_offer_answered: bool,
 }
 
 /// The whole system.
@@ -850,6 +855,40 @@ fn server_acked_name(conn: &Conn) -> Option<bool> {
         sh.extensions()
             .contains(&tls12::msgs::ServerExtension::ServerNameAck)
     })
+}
+
+/// RFC 5246 §7.4.1.4: whether every extension type of the ServerHello that opens
+/// `out` appeared in the ClientHello of `hello` (RFC 5746 §3.6: an empty
+/// renegotiation_info may answer the SCSV instead). True when `out` holds no ServerHello.
+fn extensions_solicited(hello: &[u8], out: &[u8]) -> bool {
+    use tls12::msgs::enums::{CipherSuite, ExtensionType};
+    use tls12::msgs::extensions::Extension;
+    let Some(tls12::msgs::HandshakePayload::ServerHello(sh)) = first_message(out) else {
+        return true;
+    };
+    let Some(ch) = client_hello(hello) else {
+        return false;
+    };
+    let scsv = ch
+        .cipher_suites
+        .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+    sh.extensions().iter().all(|ext| {
+        let typ = ext.ext_type();
+        ch.extensions().iter().any(|c| c.ext_type() == typ)
+            || (scsv && typ == ExtensionType::RenegotiationInfo)
+    })
+}
+
+/// Whether a plaintext ClientHello offers a session that `cache` holds, made with
+/// extended master secret, without offering extended master secret itself.
+fn drops_cached_ems(record: &[u8], cache: &mut InMemoryCache) -> bool {
+    let Some(id) = offered_id(record) else {
+        return false;
+    };
+    hello_offers_ems(record) == Some(false)
+        && cache
+            .get(&id, NOW)
+            .is_some_and(|cached| cached.extended_master_secret)
 }
 
 /// Whether a plaintext ClientHello record offers extended master secret.
@@ -1295,6 +1334,11 @@ impl Tls12Model {
                     violations.phase_table |= fresh.phase() != Phase::Idle;
                     c.server = Some(fresh);
                 }
+                // RFC 7627 §5.3, decided before the server looks: an offer of a cached
+                // session made with extended master secret must offer it again.
+                let must_abort = c.server.as_ref().is_some_and(|x| x.phase() == Phase::Idle)
+                    && c.unwilling != Some(Unwilling::ResumptionOff)
+                    && drops_cached_ems(&record, cache);
                 let server = c.server.as_mut()?;
                 let before = server.phase();
                 let was_dead = server.error().cloned();
@@ -1318,10 +1362,15 @@ impl Tls12Model {
                 let received = server.take_received();
                 violations.early_data |= !received.is_empty() && after != Phase::AppData;
                 let out = server.take_output();
+                let alert = server.error().and_then(|e| e.alert_sent());
                 if let Some(edit) = edit {
-                    let alert = server.error().and_then(|e| e.alert_sent());
                     violations.tamper_answered |=
                         !answered_as_expected(edit, original_accepted, alert, &out);
+                }
+                if before == Phase::Idle {
+                    violations.unsolicited_extension |= !extensions_solicited(&record, &out);
+                    violations.ems_offer_answered |=
+                        must_abort && alert != Some(AlertDescription::HandshakeFailure);
                 }
                 if c.renegotiation.as_ref() == Some(&record)
                     && before == Phase::AppData
@@ -1558,6 +1607,14 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                 })
             },
         ),
+        Property::always(
+            "a ServerHello carries only extension types its ClientHello offered",
+            |_: &Tls12Model, s: &State| !s.violations.unsolicited_extension,
+        ),
+        Property::always(
+            "the server refuses a resumption offer that drops its session's extended master secret",
+            |_: &Tls12Model, s: &State| !s.violations.ems_offer_answered,
+        ),
         Property::always("every state has a printable name", |_: &Tls12Model, s: &State| {
             s.conns.iter().all(|c| {
                 c.client.as_ref().is_none_or(|x| x.state_name().len() > "client ".len() && x.state_name().starts_with("client "))
@@ -1716,6 +1773,35 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                     .any(|(_, x)| x.client_certificate.is_some())
             },
         ));
+    }
+    if cfg.attacker > 0 && cfg.moves.contains(&Move::Downgrade) {
+        props.push(Property::sometimes(
+            "a server answers a ClientHello stripped of extended_master_secret without it",
+            |_: &Tls12Model, s: &State| {
+                s.conns.iter().any(|c| {
+                    c.attacked == Some(Move::Downgrade)
+                        && c.hello.as_deref().and_then(hello_offers_ems) == Some(false)
+                        && server_hello(c).is_some()
+                })
+            },
+        ));
+        if cfg.conns >= 2 && cfg.cache > 0 && completes {
+            props.push(Property::sometimes(
+                "a resumption offer stripped of extended_master_secret is refused",
+                |_: &Tls12Model, s: &State| {
+                    s.conns.iter().any(|c| {
+                        c.attacked == Some(Move::Downgrade)
+                            && c.cache_hit == Some(true)
+                            && c.hello.as_deref().and_then(hello_offers_ems) == Some(false)
+                            && c.server
+                                .as_ref()
+                                .and_then(|x| x.error())
+                                .and_then(|e| e.alert_sent())
+                                == Some(AlertDescription::HandshakeFailure)
+                    })
+                },
+            ));
+        }
     }
     if cfg.attacker > 0 {
         for mv in &cfg.moves {

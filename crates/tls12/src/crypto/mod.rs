@@ -13,6 +13,7 @@
 pub mod ring;
 #[cfg(feature = "symbolic")]
 pub mod symbolic;
+mod x509_time;
 
 use std::fmt;
 
@@ -176,6 +177,30 @@ pub enum CertError {
     BadCertificate,
     /// The certificate is not for this use (extended key usage).
     UnsupportedCertificate,
+    /// A CA certificate (basicConstraints CA:TRUE) presented as the peer's own, without
+    /// being configured as trusted itself.
+    CaUsedAsEndEntity,
+}
+
+impl fmt::Display for CertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnknownIssuer => "the chain does not lead to a trusted root",
+            Self::Expired => "a certificate is expired or not yet valid",
+            Self::NotValidForName => "the certificate is not valid for the name asked for",
+            Self::BadCertificate => {
+                "a certificate is malformed, or signed with an algorithm we do not accept"
+            }
+            Self::UnsupportedCertificate => {
+                "the certificate's extended key usage does not allow this use"
+            }
+            Self::CaUsedAsEndEntity => {
+                "a CA certificate (CA:TRUE) was presented as the peer's own certificate; \
+                 trust it directly by configuring that exact certificate as a root, or \
+                 issue a leaf certificate from the CA"
+            }
+        })
+    }
 }
 
 impl CertError {
@@ -184,7 +209,9 @@ impl CertError {
         match self {
             Self::UnknownIssuer => AlertDescription::UnknownCa,
             Self::Expired => AlertDescription::CertificateExpired,
-            Self::NotValidForName | Self::BadCertificate => AlertDescription::BadCertificate,
+            Self::NotValidForName | Self::BadCertificate | Self::CaUsedAsEndEntity => {
+                AlertDescription::BadCertificate
+            }
             Self::UnsupportedCertificate => AlertDescription::UnsupportedCertificate,
         }
     }
@@ -258,6 +285,11 @@ pub trait Provider: StateValue {
 
     /// The schemes `key` can sign with, most preferred first.
     fn signing_schemes(&self, key: &Self::SigningKey) -> Vec<SignatureScheme>;
+
+    /// The curve of an ECDSA `key`, `None` for other key types: a client's
+    /// supported_groups bounds the curve of the certificate it will accept (RFC 8422
+    /// §5.1.1), whatever hash the signature uses.
+    fn signing_curve(&self, key: &Self::SigningKey) -> Option<NamedGroup>;
 
     /// Signs `message` (the scheme hashes it) with `key`.
     fn sign(

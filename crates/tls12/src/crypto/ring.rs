@@ -178,6 +178,10 @@ enum SigningKeyKind {
         key: signature::EcdsaKeyPair,
         /// The scheme the key pair signs with.
         scheme: SignatureScheme,
+        /// For a P-256 key, the same key loaded by the `p256` crate, which signs a
+        /// SHA-384 digest (ecdsa_secp384r1_sha384): in TLS 1.2 the code point names only
+        /// the hash (RFC 8422 §5.1.3), and a client may offer nothing else.
+        sha384: Option<p256::ecdsa::SigningKey>,
     },
     /// An RSA key (2048 to 4096 bits: ring's limits), which signs with PSS or PKCS#1 v1.5
     /// over SHA-256/384/512.
@@ -240,7 +244,18 @@ impl RingSigningKey {
         ];
         for (alg, scheme) in ecdsa {
             if let Ok(key) = signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8, &rng) {
-                return Ok(SigningKeyKind::Ecdsa { key, scheme });
+                let sha384 = match scheme {
+                    SignatureScheme::ECDSA_NISTP256_SHA256 => {
+                        use p256::pkcs8::DecodePrivateKey;
+                        p256::ecdsa::SigningKey::from_pkcs8_der(pkcs8).ok()
+                    }
+                    _ => None,
+                };
+                return Ok(SigningKeyKind::Ecdsa {
+                    key,
+                    scheme,
+                    sha384,
+                });
             }
         }
         signature::RsaKeyPair::from_pkcs8(pkcs8)
@@ -251,8 +266,26 @@ impl RingSigningKey {
     /// The schemes this key signs with, most preferred first.
     pub fn schemes(&self) -> Vec<SignatureScheme> {
         match &*self.kind {
-            SigningKeyKind::Ecdsa { scheme, .. } => vec![*scheme],
+            SigningKeyKind::Ecdsa { scheme, sha384, .. } => {
+                let mut schemes = vec![*scheme];
+                if sha384.is_some() {
+                    schemes.push(SignatureScheme::ECDSA_NISTP384_SHA384);
+                }
+                schemes
+            }
             SigningKeyKind::Rsa(_) => RSA_SCHEMES.to_vec(),
+        }
+    }
+
+    /// The curve of an ECDSA key (RFC 8422 §5.1.1: the client's supported_groups bounds
+    /// it), `None` for RSA.
+    pub fn curve(&self) -> Option<NamedGroup> {
+        match &*self.kind {
+            SigningKeyKind::Ecdsa { scheme, .. } => match *scheme {
+                SignatureScheme::ECDSA_NISTP256_SHA256 => Some(NamedGroup::secp256r1),
+                _ => Some(NamedGroup::secp384r1),
+            },
+            SigningKeyKind::Rsa(_) => None,
         }
     }
 }
@@ -350,8 +383,11 @@ fn verify_algorithms(
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RingRoots {
     /// Owned anchors (subject, public key, name constraints) extracted from the root
-    /// certificates; the certificates themselves are not kept.
+    /// certificates.
     anchors: Vec<pki::TrustAnchor<'static>>,
+    /// The root certificates themselves: a peer presenting one of them exactly is
+    /// trusted as it is (see [`RingProvider::verify_chain`]).
+    certs: Vec<CertificateDer>,
 }
 
 impl RingRoots {
@@ -369,7 +405,15 @@ impl RingRoots {
                     .map_err(|_| CertError::BadCertificate)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { anchors })
+        Ok(Self {
+            anchors,
+            certs: certs.to_vec(),
+        })
+    }
+
+    /// Whether `cert` is, byte for byte, one of the configured roots.
+    fn pins(&self, cert: &[u8]) -> bool {
+        self.certs.iter().any(|root| root.0 == cert)
     }
 
     /// How many anchors are trusted.
@@ -626,6 +670,10 @@ impl Provider for RingProvider {
         key.schemes()
     }
 
+    fn signing_curve(&self, key: &Self::SigningKey) -> Option<NamedGroup> {
+        key.curve()
+    }
+
     fn sign(
         &mut self,
         key: &Self::SigningKey,
@@ -634,8 +682,22 @@ impl Provider for RingProvider {
     ) -> Result<Vec<u8>, CryptoError> {
         match &*key.kind {
             SigningKeyKind::Ecdsa {
+                sha384: Some(flexible),
+                ..
+            } if scheme == SignatureScheme::ECDSA_NISTP384_SHA384 => {
+                use p256::ecdsa::signature::hazmat::PrehashSigner;
+                // ECDSA over P-256 keeps the leftmost 256 bits of the SHA-384 digest
+                // (FIPS 186-4 §6.4); the signature is deterministic (RFC 6979).
+                let digest = digest::digest(&digest::SHA384, message);
+                let sig: p256::ecdsa::Signature = flexible
+                    .sign_prehash(digest.as_ref())
+                    .map_err(|_| CryptoError::Internal)?;
+                Ok(sig.to_der().as_bytes().to_vec())
+            }
+            SigningKeyKind::Ecdsa {
                 key,
                 scheme: supported,
+                ..
             } => {
                 if scheme != *supported {
                     return Err(CryptoError::Unsupported);
@@ -718,7 +780,7 @@ impl Provider for RingProvider {
             Some(_) => webpki::KeyUsage::server_auth(),
             None => webpki::KeyUsage::client_auth(),
         };
-        cert.verify_for_usage(
+        let path = cert.verify_for_usage(
             webpki::ALL_VERIFICATION_ALGS,
             &roots.anchors,
             &intermediates,
@@ -726,8 +788,23 @@ impl Provider for RingProvider {
             usage,
             None,
             None,
-        )
-        .map_err(cert_error)?;
+        );
+        match path {
+            Ok(_) => {}
+            // A certificate configured as a root is trusted as it is, even a self-signed
+            // CA certificate that webpki will not take as an end entity (a common test
+            // set-up, which OpenSSL and GnuTLS accept). Only its validity period is left
+            // to check; the peer still proves its key by signing.
+            Err(_) if roots.pins(&end_entity) => {
+                let (not_before, not_after) =
+                    super::x509_time::validity(&end_entity).ok_or(CertError::BadCertificate)?;
+                if now.0 < not_before || now.0 > not_after {
+                    return Err(CertError::Expired);
+                }
+            }
+            Err(webpki::Error::CaUsedAsEndEntity) => return Err(CertError::CaUsedAsEndEntity),
+            Err(err) => return Err(cert_error(err)),
+        }
         if let Some(name) = server_name {
             // DNS names and IP addresses alike (RFC 6125; RFC 5280 §4.2.1.6).
             let name = pki::ServerName::try_from(name).map_err(|_| CertError::NotValidForName)?;

@@ -843,6 +843,14 @@ impl Provider for SymbolicProvider {
         key.kind.signing_schemes().to_vec()
     }
 
+    fn signing_curve(&self, key: &Self::SigningKey) -> Option<NamedGroup> {
+        match key.kind {
+            SymbolicKeyKind::Ecdsa => Some(NamedGroup::secp256r1),
+            SymbolicKeyKind::EcdsaP384 => Some(NamedGroup::secp384r1),
+            SymbolicKeyKind::Rsa => None,
+        }
+    }
+
     fn sign(
         &mut self,
         key: &Self::SigningKey,

@@ -13,18 +13,20 @@ use crate::handshake::{
     Context, Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
 };
 use crate::msgs::enums::{
-    AlertDescription, ClientCertificateType, Compression, ECPointFormat, NamedGroup,
+    AlertDescription, ClientCertificateType, Compression, ECPointFormat, HandshakeType, NamedGroup,
     ProtocolVersion, ServerNameType, SignatureScheme,
 };
 use crate::msgs::extensions::Extension;
 use crate::msgs::{
     CertificateChain, CertificateDer, CertificateRequest, ClientExtension, ClientHello,
     ClientKeyExchange, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload,
-    KeyExchange, Random, ServerExtension, ServerHello, ServerKeyExchange, ServerName, SessionId,
+    KeyExchange, ProtocolName, Random, ServerExtension, ServerHello, ServerKeyExchange, ServerName,
+    SessionId,
 };
+use crate::psk::{pick_by_hint, premaster_secret, ClientPsk};
 use crate::record::Incoming;
 use crate::session::Session;
-use crate::suites::{SignatureKind, Suite, ALL_SUITES};
+use crate::suites::{SignatureKind, Suite, ALL_SUITES, PSK_SUITES};
 
 /// A client certificate and its key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -53,6 +55,12 @@ pub struct ClientConfig<P: Provider> {
     /// Whether connections report their flights as [`Event::Flight`] (on by default;
     /// off saves a few strings per flight when nobody prints them).
     pub flight_trace: bool,
+    /// Application protocols to offer (RFC 7301), most preferred first; empty offers
+    /// none.
+    pub alpn: Vec<Vec<u8>>,
+    /// Pre-shared keys (RFC 4279): the PSK suites among `suites` are offered only with
+    /// at least one.
+    pub psk: Vec<ClientPsk>,
 }
 
 impl<P: Provider> ClientConfig<P> {
@@ -70,7 +78,16 @@ impl<P: Provider> ClientConfig<P> {
             extended_master_secret: true,
             handshake_timeout: 30,
             flight_trace: true,
+            alpn: Vec::new(),
+            psk: Vec::new(),
         }
+    }
+
+    /// Adds pre-shared keys: the PSK suites are offered after the certificate suites.
+    pub fn with_psk(mut self, keys: Vec<ClientPsk>) -> Self {
+        self.suites.extend(PSK_SUITES);
+        self.psk = keys;
+        self
     }
 }
 
@@ -84,6 +101,9 @@ pub struct ClientHandshake<P: Provider> {
     extended_master_secret: bool,
     secure_renegotiation: bool,
     server_name: Option<String>,
+    alpn: Option<Vec<u8>>,
+    /// The PSK identity we sent (or resumed with).
+    psk_identity: Option<Vec<u8>>,
     transcript: Transcript<P>,
 }
 
@@ -141,6 +161,21 @@ pub enum ClientState<P: Provider> {
         /// What the server asked for.
         request: Box<CertificateRequest>,
     },
+    /// PSK or ECDHE_PSK suite, no certificate: waiting for ServerKeyExchange (or, for
+    /// plain PSK without a hint, ServerHelloDone).
+    ExpectPskKeyExchange {
+        /// The handshake so far.
+        hs: Box<ClientHandshake<P>>,
+    },
+    /// PSK ServerKeyExchange received: waiting for ServerHelloDone.
+    ExpectPskServerHelloDone {
+        /// The handshake so far.
+        hs: Box<ClientHandshake<P>>,
+        /// The server's identity hint.
+        hint: Vec<u8>,
+        /// The server's ECDHE parameters (ECDHE_PSK).
+        params: Option<EcdheParams>,
+    },
     /// Waiting for the server's ChangeCipherSpec.
     ExpectChangeCipherSpec {
         /// The handshake so far.
@@ -151,8 +186,10 @@ pub enum ClientState<P: Provider> {
         server_cert: Option<CertificateDer>,
         /// The certificate we authenticated with.
         client_cert: Option<CertificateDer>,
-        /// The group of a full handshake; `None` when resuming.
+        /// The group of a full ECDHE handshake.
         group: Option<NamedGroup>,
+        /// Whether this is an abbreviated handshake.
+        resumed: bool,
     },
     /// Waiting for the server's Finished, under the new keys.
     ExpectFinished {
@@ -164,8 +201,10 @@ pub enum ClientState<P: Provider> {
         server_cert: Option<CertificateDer>,
         /// The certificate we authenticated with.
         client_cert: Option<CertificateDer>,
-        /// The group of a full handshake; `None` when resuming.
+        /// The group of a full ECDHE handshake.
         group: Option<NamedGroup>,
+        /// Whether this is an abbreviated handshake.
+        resumed: bool,
     },
     /// Both Finished verified.
     Traffic {
@@ -193,6 +232,8 @@ impl<P: Provider> ClientState<P> {
                 "client expect_certificate_request_or_done"
             }
             Self::ExpectServerHelloDone { .. } => "client expect_server_hello_done",
+            Self::ExpectPskKeyExchange { .. } => "client expect_psk_key_exchange",
+            Self::ExpectPskServerHelloDone { .. } => "client expect_psk_server_hello_done",
             Self::ExpectChangeCipherSpec { .. } => "client expect_change_cipher_spec",
             Self::ExpectFinished { .. } => "client expect_finished",
             Self::Traffic { .. } => "client traffic",
@@ -239,10 +280,13 @@ impl<P: Provider> ClientState<P> {
         session: Option<Session>,
     ) -> Result<Self, Error> {
         // Offer a session only when it can be resumed as it is (RFC 7627 §5.3, RFC 6066
-        // §3): same name, a suite we still offer.
+        // §3, RFC 5246 §7.4.1.2): same name, a suite we still offer, and the same
+        // extended-master-secret state (a server must abort an offer that drops it, and
+        // must not resume one that adds it).
         let session = session.filter(|s| {
             s.server_name == server_name
                 && s.version == ProtocolVersion::TLSv1_2
+                && s.extended_master_secret == config.extended_master_secret
                 && config.suites.iter().any(|suite| suite.suite == s.suite)
                 && !s.id.is_empty()
         });
@@ -271,11 +315,26 @@ impl<P: Provider> ClientState<P> {
         }
         // RFC 5746 §3.4: an empty renegotiation_info on the initial handshake.
         extensions.push(ClientExtension::RenegotiationInfo(Vec::new()));
+        // RFC 7301 §3.1: empty names are not allowed, so none are offered.
+        let protocols: Vec<ProtocolName> = config
+            .alpn
+            .iter()
+            .filter(|p| !p.is_empty() && p.len() <= 255)
+            .map(|p| ProtocolName(p.clone()))
+            .collect();
+        if !protocols.is_empty() {
+            extensions.push(ClientExtension::Alpn(protocols));
+        }
         let hello = ClientHello {
             client_version: ProtocolVersion::TLSv1_2,
             random: client_random,
             session_id: session.as_ref().map_or(SessionId::EMPTY, |s| s.id),
-            cipher_suites: config.suites.iter().map(|s| s.suite).collect(),
+            cipher_suites: config
+                .suites
+                .iter()
+                .filter(|s| !s.uses_psk() || !config.psk.is_empty())
+                .map(|s| s.suite)
+                .collect(),
             compression_methods: vec![Compression::Null],
             extensions: Some(extensions),
         };
@@ -294,6 +353,47 @@ impl<P: Provider> ClientState<P> {
         })
     }
 
+    /// Whether a handshake message of type `typ` is what this state waits for; anything
+    /// else is `unexpected_message` before its body is decoded (RFC 5246 §7.3). A
+    /// HelloRequest is always acceptable while the connection is open: mid-handshake it
+    /// is ignored (RFC 5246 §7.4.1.1), in traffic it is declined.
+    pub fn expects(&self, typ: HandshakeType) -> bool {
+        if typ == HandshakeType::HelloRequest {
+            return !matches!(self, Self::Closed { .. });
+        }
+        match self {
+            Self::ExpectServerHello { .. } => typ == HandshakeType::ServerHello,
+            Self::ExpectCertificate { .. } => typ == HandshakeType::Certificate,
+            Self::ExpectServerKeyExchange { .. } => typ == HandshakeType::ServerKeyExchange,
+            Self::ExpectCertificateRequestOrDone { .. } => matches!(
+                typ,
+                HandshakeType::CertificateRequest | HandshakeType::ServerHelloDone
+            ),
+            Self::ExpectServerHelloDone { .. } | Self::ExpectPskServerHelloDone { .. } => {
+                typ == HandshakeType::ServerHelloDone
+            }
+            // RFC 5489 §2: ECDHE_PSK always sends ServerKeyExchange; RFC 4279 §2: PSK
+            // only with a hint. A Certificate or CertificateRequest is never expected.
+            Self::ExpectPskKeyExchange { hs } => {
+                typ == HandshakeType::ServerKeyExchange
+                    || (typ == HandshakeType::ServerHelloDone && hs.suite.kx == KeyExchange::Psk)
+            }
+            Self::ExpectFinished { .. } => typ == HandshakeType::Finished,
+            Self::ExpectChangeCipherSpec { .. } | Self::Traffic { .. } | Self::Closed { .. } => {
+                false
+            }
+        }
+    }
+
+    /// The key exchange of the suite chosen so far: the context in which a
+    /// ServerKeyExchange decodes.
+    fn key_exchange(&self) -> KeyExchange {
+        match self {
+            Self::ExpectPskKeyExchange { hs } => hs.suite.kx,
+            _ => KeyExchange::Ecdhe,
+        }
+    }
+
     /// Handles one handshake message or ChangeCipherSpec.
     pub fn handle(
         self,
@@ -310,6 +410,7 @@ impl<P: Provider> ClientState<P> {
                     server_cert,
                     client_cert,
                     group,
+                    resumed,
                 },
                 Incoming::ChangeCipherSpec,
             ) => {
@@ -320,11 +421,22 @@ impl<P: Provider> ClientState<P> {
                     server_cert,
                     client_cert,
                     group,
+                    resumed,
                 })
             }
             (_, Incoming::ChangeCipherSpec) => Err(Error::unexpected(name, "ChangeCipherSpec")),
             (state, Incoming::Handshake(raw)) => {
-                let msg = HandshakeMessage::read_bytes(&raw, KeyExchange::Ecdhe)?;
+                let typ = HandshakeType::from(raw.first().copied().unwrap_or_default());
+                if !state.expects(typ) {
+                    return Err(Error::unexpected(name, typ));
+                }
+                let msg = HandshakeMessage::read_bytes(&raw, state.key_exchange())?;
+                // RFC 5246 §7.4.1.1: a HelloRequest while negotiating is ignored, and never
+                // enters the transcript.
+                let negotiating = !matches!(state, Self::Traffic { .. });
+                if negotiating && matches!(msg.payload, HandshakePayload::HelloRequest) {
+                    return Ok(state);
+                }
                 state.handle_message(config, cx, msg, &raw)
             }
             (_, other) => Err(Error::unexpected(name, other)),
@@ -350,7 +462,7 @@ impl<P: Provider> ClientState<P> {
                 },
                 HandshakePayload::ServerHello(sh),
             ) => {
-                let (ems, secure_renegotiation) = read_server_hello(&hello, &sh)?;
+                let agreed = read_server_hello(&hello, &sh)?;
                 let mut transcript = Transcript::from_messages(transcript);
                 transcript.add(cx.provider, raw);
                 let suite = Suite::lookup(sh.cipher_suite).ok_or(Error::misbehaved(
@@ -365,14 +477,17 @@ impl<P: Provider> ClientState<P> {
                     client_random,
                     server_random: sh.random,
                     session_id: sh.session_id,
-                    extended_master_secret: ems,
-                    secure_renegotiation,
+                    extended_master_secret: agreed.extended_master_secret,
+                    secure_renegotiation: agreed.secure_renegotiation,
                     server_name,
+                    alpn: agreed.alpn,
+                    psk_identity: None,
                     transcript,
                 });
                 match offered.filter(|s| !sh.session_id.is_empty() && s.id == sh.session_id) {
                     Some(session) => resume(cx, hs, &session),
-                    None => Ok(Self::ExpectCertificate { hs }),
+                    None if hs.suite.uses_certificate() => Ok(Self::ExpectCertificate { hs }),
+                    None => Ok(Self::ExpectPskKeyExchange { hs }),
                 }
             }
             (Self::ExpectCertificate { mut hs }, HandshakePayload::Certificate(chain)) => {
@@ -428,6 +543,42 @@ impl<P: Provider> ClientState<P> {
                 hs.transcript.add(cx.provider, raw);
                 send_client_flight(config, cx, hs, *server, Some(*request))
             }
+            (Self::ExpectPskKeyExchange { mut hs }, HandshakePayload::ServerKeyExchange(ske)) => {
+                let (hint, params) = match ske {
+                    ServerKeyExchange::Psk { hint } => (hint, None),
+                    ServerKeyExchange::EcdhePsk { hint, params } => {
+                        // RFC 8422 §5.4: a group we offered.
+                        if !config.groups.contains(&params.group) {
+                            return Err(Error::misbehaved(
+                                AlertDescription::IllegalParameter,
+                                "ServerKeyExchange in a group we did not offer",
+                            ));
+                        }
+                        (hint, Some(params))
+                    }
+                    // The suite's context decodes no other form.
+                    ServerKeyExchange::Ecdhe { .. } => {
+                        return Err(Error::unexpected(name, "ServerKeyExchange"))
+                    }
+                };
+                hs.transcript.add(cx.provider, raw);
+                Ok(Self::ExpectPskServerHelloDone { hs, hint, params })
+            }
+            (Self::ExpectPskKeyExchange { mut hs }, HandshakePayload::ServerHelloDone) => {
+                hs.transcript.add(cx.provider, raw);
+                send_psk_client_flight(config, cx, hs, &[], None)
+            }
+            (
+                Self::ExpectPskServerHelloDone {
+                    mut hs,
+                    hint,
+                    params,
+                },
+                HandshakePayload::ServerHelloDone,
+            ) => {
+                hs.transcript.add(cx.provider, raw);
+                send_psk_client_flight(config, cx, hs, &hint, params)
+            }
             (
                 Self::ExpectFinished {
                     mut hs,
@@ -435,6 +586,7 @@ impl<P: Provider> ClientState<P> {
                     server_cert,
                     client_cert,
                     group,
+                    resumed,
                 },
                 HandshakePayload::Finished(verify_data),
             ) => {
@@ -447,7 +599,6 @@ impl<P: Provider> ClientState<P> {
                     &verify_data,
                 )?;
                 hs.transcript.add(cx.provider, raw);
-                let resumed = group.is_none();
                 if resumed {
                     let finished = finished(cx.provider, &hs.suite, &master, true, &hs.transcript);
                     cx.records.send_change_cipher_spec(cx.provider)?;
@@ -464,6 +615,8 @@ impl<P: Provider> ClientState<P> {
                     secure_renegotiation: hs.secure_renegotiation,
                     session_id: hs.session_id,
                     server_name: hs.server_name.clone(),
+                    alpn: hs.alpn.clone(),
+                    psk_identity: hs.psk_identity.clone(),
                     server_certificate: server_cert.clone(),
                     client_certificate: client_cert,
                     client_random: hs.client_random,
@@ -512,10 +665,16 @@ impl<P: Provider> ClientState<P> {
     }
 }
 
+/// What a ServerHello settled besides version, suite and session.
+struct Agreed {
+    extended_master_secret: bool,
+    secure_renegotiation: bool,
+    alpn: Option<Vec<u8>>,
+}
+
 /// RFC 5246 §7.4.1.3 and §7.4.1.4: version, suite, compression and extensions must be
-/// ones we offered. Returns whether extended master secret was negotiated and whether the
-/// server indicated secure renegotiation.
-fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, bool), Error> {
+/// ones we offered.
+fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<Agreed, Error> {
     if sh.server_version != ProtocolVersion::TLSv1_2 {
         return Err(Error::misbehaved(
             AlertDescription::ProtocolVersion,
@@ -534,7 +693,11 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, boo
             "ServerHello chose compression",
         ));
     }
-    let (mut ems, mut secure_renegotiation) = (false, false);
+    let mut agreed = Agreed {
+        extended_master_secret: false,
+        secure_renegotiation: false,
+        alpn: None,
+    };
     for ext in sh.extensions() {
         if !hello
             .extensions()
@@ -554,8 +717,22 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, boo
                     "renegotiation_info not empty",
                 ));
             }
-            ServerExtension::RenegotiationInfo(_) => secure_renegotiation = true,
-            ServerExtension::ExtendedMasterSecret => ems = true,
+            ServerExtension::RenegotiationInfo(_) => agreed.secure_renegotiation = true,
+            ServerExtension::ExtendedMasterSecret => agreed.extended_master_secret = true,
+            // RFC 7301 §3.2: the server selects one of the protocols the client offered.
+            ServerExtension::Alpn(chosen) => {
+                let offered = hello.extensions().iter().any(|c| match c {
+                    ClientExtension::Alpn(names) => names.contains(chosen),
+                    _ => false,
+                });
+                if !offered {
+                    return Err(Error::misbehaved(
+                        AlertDescription::IllegalParameter,
+                        "ServerHello selected a protocol we did not offer",
+                    ));
+                }
+                agreed.alpn = Some(chosen.0.clone());
+            }
             ServerExtension::EcPointFormats(formats)
                 if !formats.contains(&ECPointFormat::Uncompressed) =>
             {
@@ -567,7 +744,7 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<(bool, boo
             _ => {}
         }
     }
-    Ok((ems, secure_renegotiation))
+    Ok(agreed)
 }
 
 /// The server resumed our session: check it kept its parameters (RFC 5246 §7.4.1.3;
@@ -590,6 +767,7 @@ fn resume<P: Provider>(
         ));
     }
     hs.server_name = session.server_name.clone();
+    hs.psk_identity = session.psk_identity.clone();
     let master = session.master_secret.clone();
     install_pending_ciphers(
         cx,
@@ -605,6 +783,7 @@ fn resume<P: Provider>(
         server_cert: session.server_certificate.clone(),
         client_cert: session.client_certificate.clone(),
         group: None,
+        resumed: true,
     })
 }
 
@@ -726,5 +905,74 @@ fn send_client_flight<P: Provider>(
         server_cert: Some(chain.swap_remove(0)),
         client_cert,
         group: Some(params.group),
+        resumed: false,
+    })
+}
+
+/// The client's second flight under a PSK suite: ClientKeyExchange with the identity
+/// picked by the server's hint (and, for ECDHE_PSK, our key share), ChangeCipherSpec,
+/// Finished (RFC 4279 §2, RFC 5489 §2).
+fn send_psk_client_flight<P: Provider>(
+    config: &ClientConfig<P>,
+    cx: &mut Context<'_, P>,
+    mut hs: Box<ClientHandshake<P>>,
+    hint: &[u8],
+    params: Option<EcdheParams>,
+) -> Result<ClientState<P>, Error> {
+    let psk = pick_by_hint(&config.psk, hint)
+        .ok_or(Error::refused("no pre-shared key for the server's hint"))?;
+    let identity = psk.identity.clone();
+    let (cke, pre_master, group) = match params {
+        Some(params) => {
+            let (kx, public) = cx.provider.kx_start(params.group)?;
+            let shared = cx.provider.kx_complete(kx, &params.public)?;
+            let pre_master = premaster_secret(Some(shared.expose()), psk.key.expose());
+            let cke = ClientKeyExchange::EcdhePsk {
+                identity: identity.clone(),
+                public,
+            };
+            (cke, pre_master, Some(params.group))
+        }
+        None => {
+            let pre_master = premaster_secret(None, psk.key.expose());
+            let cke = ClientKeyExchange::Psk {
+                identity: identity.clone(),
+            };
+            (cke, pre_master, None)
+        }
+    };
+    cx.send(
+        &mut hs.transcript,
+        HandshakePayload::ClientKeyExchange(cke).into(),
+    );
+    hs.psk_identity = Some(identity);
+    let master = master_secret(
+        cx.provider,
+        &hs.suite,
+        &pre_master,
+        hs.extended_master_secret,
+        &hs.transcript,
+        &hs.client_random,
+        &hs.server_random,
+    );
+    install_pending_ciphers(
+        cx,
+        &hs.suite,
+        &master,
+        &hs.client_random,
+        &hs.server_random,
+        true,
+    )?;
+    let finished = finished(cx.provider, &hs.suite, &master, true, &hs.transcript);
+    cx.records.send_change_cipher_spec(cx.provider)?;
+    cx.send(&mut hs.transcript, finished);
+    cx.records.flush(cx.provider)?;
+    Ok(ClientState::ExpectChangeCipherSpec {
+        hs,
+        master,
+        server_cert: None,
+        client_cert: None,
+        group,
+        resumed: false,
     })
 }

@@ -69,6 +69,10 @@ pub struct HandshakeSummary {
     pub session_id: SessionId,
     /// The server name the client asked for.
     pub server_name: Option<String>,
+    /// The application protocol both ends agreed on (RFC 7301), if any.
+    pub alpn: Option<Vec<u8>>,
+    /// The PSK identity of a PSK or ECDHE_PSK suite.
+    pub psk_identity: Option<Vec<u8>>,
     /// The server's end-entity certificate.
     pub server_certificate: Option<CertificateDer>,
     /// The client's end-entity certificate, if it authenticated.
@@ -105,6 +109,7 @@ impl HandshakeSummary {
             server_name: self.server_name.clone(),
             server_certificate: self.server_certificate.clone(),
             client_certificate: self.client_certificate.clone(),
+            psk_identity: self.psk_identity.clone(),
             created,
         }
     }

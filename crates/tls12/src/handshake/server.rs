@@ -11,17 +11,18 @@ use crate::handshake::{
     ClientAuth, Context, Event, FinishedVerified, HandshakeSummary, Phase, Transcript,
 };
 use crate::msgs::enums::{
-    AlertDescription, CipherSuite, ClientCertificateType, Compression, ECPointFormat, NamedGroup,
-    ProtocolVersion, ServerNameType, SignatureScheme,
+    AlertDescription, CipherSuite, ClientCertificateType, Compression, ECPointFormat,
+    HandshakeType, NamedGroup, ProtocolVersion, ServerNameType, SignatureScheme,
 };
 use crate::msgs::{
     CertificateChain, CertificateDer, CertificateRequest, ClientExtension, ClientHello,
     ClientKeyExchange, DigitallySigned, EcdheParams, HandshakeMessage, HandshakePayload,
-    KeyExchange, Random, ServerExtension, ServerHello, ServerKeyExchange, SessionId,
+    KeyExchange, ProtocolName, Random, ServerExtension, ServerHello, ServerKeyExchange, SessionId,
 };
+use crate::psk::{premaster_secret, ServerPsk};
 use crate::record::Incoming;
 use crate::session::{Session, SessionCache};
-use crate::suites::{Suite, ALL_SUITES};
+use crate::suites::{Suite, ALL_SUITES, PSK_SUITES};
 
 /// A plain function the server consults at a decision point. Configurations compare
 /// hooks by address: two are equal when they name the same function.
@@ -65,14 +66,22 @@ pub type ResumeHook = Hook<Session>;
 /// How a server behaves.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ServerConfig<P: Provider> {
-    /// The server's certificate chain, end entity first.
+    /// The server's certificate chain, end entity first; empty for a server without a
+    /// certificate (pre-shared keys only).
     pub cert_chain: Vec<CertificateDer>,
-    /// The key of the end-entity certificate.
-    pub signing_key: P::SigningKey,
-    /// Suites in the server's order of preference.
+    /// The key of the end-entity certificate; `None` without a certificate.
+    pub signing_key: Option<P::SigningKey>,
+    /// Pre-shared keys (RFC 4279, RFC 5489), for the PSK suites among `suites`.
+    pub psk: Option<ServerPsk>,
+    /// The suites the server will negotiate (in its order of preference, which rules
+    /// only with [`ServerConfig::prefer_server_order`]).
     pub suites: Vec<Suite>,
-    /// ECDHE groups in the server's order of preference.
+    /// The ECDHE groups the server will use (its order rules likewise).
     pub groups: Vec<NamedGroup>,
+    /// Choose suite and group by the server's order instead of the client's. Off by
+    /// default: OpenSSL and rustls follow the client's order unless told otherwise
+    /// (`SSL_OP_CIPHER_SERVER_PREFERENCE`, `ignore_client_order`).
+    pub prefer_server_order: bool,
     /// Whether and how clients authenticate.
     pub client_auth: ClientAuth,
     /// The roots client certificates must chain to.
@@ -88,20 +97,29 @@ pub struct ServerConfig<P: Provider> {
     /// Whether connections report their flights as [`Event::Flight`] (on by default;
     /// off saves a few strings per flight when nobody prints them).
     pub flight_trace: bool,
+    /// Application protocols (RFC 7301) in the server's order of preference; empty
+    /// means the server does not take part in ALPN.
+    pub alpn: Vec<Vec<u8>>,
 }
 
 impl<P: Provider> ServerConfig<P> {
     /// A server with every suite and group, no client auth, resumption on for a day.
     pub fn new(cert_chain: Vec<CertificateDer>, signing_key: P::SigningKey) -> Self {
+        Self::base(cert_chain, Some(signing_key))
+    }
+
+    fn base(cert_chain: Vec<CertificateDer>, signing_key: Option<P::SigningKey>) -> Self {
         Self {
             cert_chain,
             signing_key,
+            psk: None,
             suites: ALL_SUITES.to_vec(),
             groups: vec![
                 NamedGroup::X25519,
                 NamedGroup::secp256r1,
                 NamedGroup::secp384r1,
             ],
+            prefer_server_order: false,
             client_auth: ClientAuth::None,
             client_roots: None,
             resumption: true,
@@ -109,7 +127,25 @@ impl<P: Provider> ServerConfig<P> {
             accept: None,
             willing_to_resume: None,
             flight_trace: true,
+            alpn: Vec::new(),
         }
+    }
+
+    /// A server without a certificate: only the PSK suites, keys from `psk`.
+    pub fn psk_only(psk: ServerPsk) -> Self {
+        Self {
+            suites: PSK_SUITES.to_vec(),
+            psk: Some(psk),
+            ..Self::base(Vec::new(), None)
+        }
+    }
+
+    /// Adds pre-shared keys beside the certificate: the PSK suites come after the
+    /// certificate suites in our order.
+    pub fn with_psk(mut self, psk: ServerPsk) -> Self {
+        self.suites.extend(PSK_SUITES);
+        self.psk = Some(psk);
+        self
     }
 }
 
@@ -124,6 +160,9 @@ pub struct ServerHandshake<P: Provider> {
     secure_renegotiation: bool,
     server_name: Option<String>,
     group: Option<NamedGroup>,
+    alpn: Option<Vec<u8>>,
+    /// The client's PSK identity, once its ClientKeyExchange named one.
+    psk_identity: Option<Vec<u8>>,
     transcript: Transcript<P>,
 }
 
@@ -136,15 +175,15 @@ pub enum ServerState<P: Provider> {
     ExpectCertificate {
         /// The handshake so far.
         hs: Box<ServerHandshake<P>>,
-        /// Our ECDHE private key.
-        kx: P::KxSecret,
+        /// Our ECDHE private key (none for plain PSK).
+        kx: Option<P::KxSecret>,
     },
     /// Waiting for ClientKeyExchange.
     ExpectClientKeyExchange {
         /// The handshake so far.
         hs: Box<ServerHandshake<P>>,
-        /// Our ECDHE private key.
-        kx: P::KxSecret,
+        /// Our ECDHE private key (none for plain PSK).
+        kx: Option<P::KxSecret>,
         /// The client's verified chain, if it sent one.
         client_chain: Vec<CertificateDer>,
     },
@@ -255,6 +294,34 @@ impl<P: Provider> ServerState<P> {
         }
     }
 
+    /// The key exchange of the suite chosen so far: the context in which a
+    /// ClientKeyExchange decodes.
+    fn key_exchange(&self) -> KeyExchange {
+        match self {
+            Self::ExpectCertificate { hs, .. } | Self::ExpectClientKeyExchange { hs, .. } => {
+                hs.suite.kx
+            }
+            _ => KeyExchange::Ecdhe,
+        }
+    }
+
+    /// Whether a handshake message of type `typ` is what this state waits for. Anything
+    /// else is `unexpected_message` before its body is even decoded (RFC 5246 §7.3: the
+    /// messages come in the order shown; a malformed message of the wrong type is still
+    /// the wrong message, as OpenSSL, NSS and GnuTLS answer it).
+    pub fn expects(&self, typ: HandshakeType) -> bool {
+        match self {
+            Self::ExpectClientHello => typ == HandshakeType::ClientHello,
+            Self::ExpectCertificate { .. } => typ == HandshakeType::Certificate,
+            Self::ExpectClientKeyExchange { .. } => typ == HandshakeType::ClientKeyExchange,
+            Self::ExpectCertificateVerify { .. } => typ == HandshakeType::CertificateVerify,
+            Self::ExpectFinished { .. } => typ == HandshakeType::Finished,
+            // A ClientHello in traffic asks to renegotiate: declined with a warning.
+            Self::Traffic { .. } => typ == HandshakeType::ClientHello,
+            Self::ExpectChangeCipherSpec { .. } | Self::Closed { .. } => false,
+        }
+    }
+
     /// Handles one handshake message or ChangeCipherSpec.
     pub fn handle(
         self,
@@ -284,8 +351,11 @@ impl<P: Provider> ServerState<P> {
             }
             (_, Incoming::ChangeCipherSpec) => Err(Error::unexpected(name, "ChangeCipherSpec")),
             (state, Incoming::Handshake(raw)) => {
-                let kx = KeyExchange::Ecdhe;
-                let msg = HandshakeMessage::read_bytes(&raw, kx)?;
+                let typ = HandshakeType::from(raw.first().copied().unwrap_or_default());
+                if !state.expects(typ) {
+                    return Err(Error::unexpected(name, typ));
+                }
+                let msg = HandshakeMessage::read_bytes(&raw, state.key_exchange())?;
                 state.handle_message(config, cx, cache, msg, &raw)
             }
             (_, other) => Err(Error::unexpected(name, other)),
@@ -320,9 +390,11 @@ impl<P: Provider> ServerState<P> {
                     kx,
                     client_chain,
                 },
-                HandshakePayload::ClientKeyExchange(ClientKeyExchange::Ecdhe { public }),
+                HandshakePayload::ClientKeyExchange(cke),
             ) => {
-                let pre_master = cx.provider.kx_complete(kx, &public)?;
+                let (pre_master, identity) =
+                    read_client_key_exchange(config, cx.provider, kx, cke)?;
+                hs.psk_identity = identity;
                 hs.transcript.add(cx.provider, raw);
                 let master = master_secret(
                     cx.provider,
@@ -444,6 +516,8 @@ fn summarize<P: Provider>(
         secure_renegotiation: hs.secure_renegotiation,
         session_id: hs.session_id,
         server_name: hs.server_name.clone(),
+        alpn: hs.alpn.clone(),
+        psk_identity: hs.psk_identity.clone(),
         server_certificate: None,
         client_certificate: client_cert,
         client_random: hs.client_random,
@@ -458,6 +532,10 @@ struct Offer<'a> {
     signature_schemes: Option<&'a [SignatureScheme]>,
     extended_master_secret: bool,
     secure_renegotiation: bool,
+    /// Whether the client sent ec_point_formats, which alone lets us send ours.
+    point_formats: bool,
+    /// The application protocols the client offers (RFC 7301).
+    alpn: Option<&'a [ProtocolName]>,
 }
 
 fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
@@ -470,6 +548,8 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
         secure_renegotiation: ch
             .cipher_suites
             .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
+        point_formats: false,
+        alpn: None,
     };
     for ext in ch.extensions() {
         match ext {
@@ -489,6 +569,8 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
                     "ec_point_formats without uncompressed",
                 ));
             }
+            ClientExtension::EcPointFormats(_) => offer.point_formats = true,
+            ClientExtension::Alpn(names) => offer.alpn = Some(names),
             ClientExtension::SignatureAlgorithms(schemes) => {
                 offer.signature_schemes = Some(schemes)
             }
@@ -507,6 +589,28 @@ fn read_offer(ch: &ClientHello) -> Result<Offer<'_>, Error> {
         }
     }
     Ok(offer)
+}
+
+/// RFC 7301 §3.2: the first of our protocols the client offers. A server without
+/// protocols, or a client that offers none, leaves ALPN out; a server with protocols of
+/// which the client offers none answers no_application_protocol.
+fn choose_alpn<P: Provider>(
+    config: &ServerConfig<P>,
+    offer: &Offer<'_>,
+) -> Result<Option<Vec<u8>>, Error> {
+    let Some(offered) = offer.alpn.filter(|_| !config.alpn.is_empty()) else {
+        return Ok(None);
+    };
+    config
+        .alpn
+        .iter()
+        .find(|ours| offered.iter().any(|theirs| theirs.0 == **ours))
+        .cloned()
+        .map(Some)
+        .ok_or(Error::misbehaved(
+            AlertDescription::NoApplicationProtocol,
+            "no application protocol in common",
+        ))
 }
 
 /// A `host_name` (RFC 6066 §3): ASCII letters, digits, '-' and '.', no trailing dot.
@@ -555,45 +659,76 @@ fn process_client_hello<P: Provider>(
     }
     let mut transcript = Transcript::default();
     transcript.add(cx.provider, raw);
-    match check_for_resumption(config, cache, ch, &offer, cx.now) {
-        Some(session) => resume(cx, ch, &offer, session, transcript),
+    match check_for_resumption(config, cache, ch, &offer, cx.now)? {
+        Some(session) => resume(config, cx, ch, &offer, session, transcript),
         None => full_handshake(config, cx, ch, offer, transcript),
     }
 }
 
 /// RFC 5246 §7.4.1.2: the session the client offers, if cached and safe to resume.
-/// Cannot-resume is not an error: it is a full handshake with a fresh session ID.
+/// Cannot-resume is not an error: it is a full handshake with a fresh session ID. Two
+/// offers of a live cached session are errors, because the client broke a MUST:
+/// dropping extended master secret (RFC 7627 §5.3: abort, handshake_failure) and not
+/// offering the session's suite (RFC 5246 §7.4.1.2; illegal_parameter, as OpenSSL and
+/// GnuTLS answer it).
 fn check_for_resumption<P: Provider>(
     config: &ServerConfig<P>,
     cache: &mut dyn SessionCache,
     ch: &ClientHello,
     offer: &Offer<'_>,
     now: crate::crypto::UnixTime,
-) -> Option<Session> {
+) -> Result<Option<Session>, Error> {
     if !config.resumption || ch.session_id.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let session = cache.get(&ch.session_id, now)?;
-    let compatible = session.version == ProtocolVersion::TLSv1_2
-        && !session.expired(now, config.session_lifetime)
-        && ch.cipher_suites.contains(&session.suite)
-        && config.suites.iter().any(|s| s.suite == session.suite)
-        // RFC 7627 §5.3: never resume across a change of extended master secret.
+    let Some(session) = cache.get(&ch.session_id, now) else {
+        return Ok(None);
+    };
+    if session.version != ProtocolVersion::TLSv1_2 || session.expired(now, config.session_lifetime)
+    {
+        return Ok(None);
+    }
+    // RFC 7627 §5.3: "If the original session used the extension but the new
+    // ClientHello does not contain it, the server MUST abort the abbreviated handshake."
+    if session.extended_master_secret && !offer.extended_master_secret {
+        return Err(Error::misbehaved(
+            AlertDescription::HandshakeFailure,
+            "resumption offered without the extended master secret its session used",
+        ));
+    }
+    // RFC 5246 §7.4.1.2: the cipher_suites "MUST include the cipher suite from that
+    // session".
+    if !ch.cipher_suites.contains(&session.suite) {
+        return Err(Error::misbehaved(
+            AlertDescription::IllegalParameter,
+            "resumption offered without its session's cipher suite",
+        ));
+    }
+    let compatible = config.suites.iter().any(|s| s.suite == session.suite)
+        // RFC 7627 §5.3: a session made without extended master secret is not resumed
+        // by a client that now offers it: a full handshake instead.
         && session.extended_master_secret == offer.extended_master_secret
         // RFC 6066 §3: a session is for the name it was made for.
         && session.server_name == offer.server_name
         && match config.client_auth {
-            ClientAuth::Required => session.client_certificate.is_some(),
+            ClientAuth::Required => {
+                session.client_certificate.is_some() || session.psk_identity.is_some()
+            }
             ClientAuth::None | ClientAuth::Optional => true,
-        };
+        }
+        // A PSK session resumes only while its identity still has a key.
+        && session.psk_identity.as_ref().is_none_or(|identity| {
+            config.psk.as_ref().is_some_and(|psk| psk.store.key(identity).is_some())
+        });
     let willing = config
         .willing_to_resume
         .is_none_or(|willing| (willing.0)(&session));
-    (compatible && willing).then_some(session)
+    Ok((compatible && willing).then_some(session))
 }
 
 /// The abbreviated handshake (RFC 5246 §7.3): ServerHello, ChangeCipherSpec, Finished.
 fn resume<P: Provider>(
+    config: &ServerConfig<P>,
     cx: &mut Context<'_, P>,
     ch: &ClientHello,
     offer: &Offer<'_>,
@@ -601,6 +736,7 @@ fn resume<P: Provider>(
     transcript: Transcript<P>,
 ) -> Result<ServerState<P>, Error> {
     let suite = Suite::lookup(session.suite).ok_or(Error::refused("cached suite unsupported"))?;
+    let alpn = choose_alpn(config, offer)?;
     // No CertificateVerify in an abbreviated handshake: the hash alone will do.
     let mut transcript = transcript;
     transcript.start_hash(cx.provider, &suite, false);
@@ -613,9 +749,11 @@ fn resume<P: Provider>(
         secure_renegotiation: offer.secure_renegotiation,
         server_name: session.server_name.clone(),
         group: None,
+        alpn,
+        psk_identity: session.psk_identity.clone(),
         transcript,
     });
-    let extensions = server_hello_extensions(offer, hs.extended_master_secret, false);
+    let extensions = server_hello_extensions(offer, &hs, false);
     send_server_hello(cx, &mut hs, extensions);
     let master = session.master_secret.clone();
     install_pending_ciphers(
@@ -638,7 +776,14 @@ fn resume<P: Provider>(
     })
 }
 
-fn server_hello_extensions(offer: &Offer<'_>, ems: bool, full: bool) -> Vec<ServerExtension> {
+/// RFC 5246 §7.4.1.4: an extension type appears in ServerHello only if the ClientHello
+/// had it, with one exception: RFC 5746 §3.6 answers the SCSV with an empty
+/// renegotiation_info.
+fn server_hello_extensions<P: Provider>(
+    offer: &Offer<'_>,
+    hs: &ServerHandshake<P>,
+    full: bool,
+) -> Vec<ServerExtension> {
     let mut extensions = Vec::new();
     if offer.secure_renegotiation {
         extensions.push(ServerExtension::RenegotiationInfo(Vec::new()));
@@ -647,13 +792,18 @@ fn server_hello_extensions(offer: &Offer<'_>, ems: bool, full: bool) -> Vec<Serv
     if full && offer.server_name.is_some() {
         extensions.push(ServerExtension::ServerNameAck);
     }
-    if full {
+    // RFC 8422 §5.2: ec_point_formats only in answer to the client's.
+    if full && offer.point_formats {
         extensions.push(ServerExtension::EcPointFormats(vec![
             ECPointFormat::Uncompressed,
         ]));
     }
-    if ems {
+    if hs.extended_master_secret {
         extensions.push(ServerExtension::ExtendedMasterSecret);
+    }
+    // RFC 7301 §3.1: exactly one protocol, one the client offered.
+    if let Some(protocol) = &hs.alpn {
+        extensions.push(ServerExtension::Alpn(ProtocolName(protocol.clone())));
     }
     extensions
 }
@@ -677,54 +827,99 @@ fn send_server_hello<P: Provider>(
     );
 }
 
-/// The server's order of preference, among what the client offers and what our key can
-/// sign for: `(suite, group, signature scheme)`.
+/// RFC 5246 §7.4.1.3: the suite, group and signature scheme, among what the client
+/// offers and what our key can sign for, by the client's order of preference (or ours,
+/// with [`ServerConfig::prefer_server_order`]). Each of the client's lists is walked a
+/// bounded number of times, so a ClientHello of 32,767 suites or schemes costs time in
+/// proportion to its length.
 fn pick_parameters<P: Provider>(
     config: &ServerConfig<P>,
     provider: &P,
     ch: &ClientHello,
     offer: &Offer<'_>,
-) -> Result<(Suite, NamedGroup, SignatureScheme), Error> {
-    let our_schemes = provider.signing_schemes(&config.signing_key);
+) -> Result<Chosen, Error> {
     // RFC 5246 §7.4.1.4.1: without signature_algorithms the client only speaks SHA-1,
     // which we do not sign with.
     let their_schemes = offer.signature_schemes.unwrap_or_default();
     // RFC 8422 §4: a client without supported_groups accepts secp256r1.
     let their_groups = offer.groups.unwrap_or(&[NamedGroup::secp256r1]);
-    let group = config
-        .groups
-        .iter()
-        .copied()
-        .find(|g| their_groups.contains(g) && provider.supports_group(*g))
-        .ok_or(Error::refused("no common ECDHE group"))?;
-    for suite in &config.suites {
-        if !ch.cipher_suites.contains(&suite.suite) {
-            continue;
-        }
-        let scheme = our_schemes.iter().copied().find(|s| {
-            suite.sig.allows(*s) && their_schemes.contains(s) && curve_acceptable(*s, offer.groups)
-        });
-        if let Some(scheme) = scheme {
-            return Ok((*suite, group, scheme));
-        }
+    let ours = |g: &NamedGroup| config.groups.contains(g) && provider.supports_group(*g);
+    let group = match config.prefer_server_order {
+        true => config
+            .groups
+            .iter()
+            .find(|g| their_groups.contains(g) && provider.supports_group(**g)),
+        false => their_groups.iter().find(|g| ours(g)),
     }
-    Err(Error::refused("no common cipher suite"))
-}
-
-/// RFC 8422 §5.1.1 (and §2.1): a client's supported_groups also bounds the curve of an
-/// ECDSA certificate, so a P-256 key may only sign for a client that lists secp256r1.
-fn curve_acceptable(scheme: SignatureScheme, their_groups: Option<&[NamedGroup]>) -> bool {
-    let curve = match scheme {
-        SignatureScheme::ECDSA_NISTP256_SHA256 => NamedGroup::secp256r1,
-        SignatureScheme::ECDSA_NISTP384_SHA384 => NamedGroup::secp384r1,
-        SignatureScheme::ECDSA_NISTP521_SHA512 => NamedGroup::secp521r1,
-        _ => return true,
+    .copied();
+    // RFC 8422 §5.1.1 (and §2.1): a client's supported_groups also bounds the curve of
+    // an ECDSA certificate, so a P-256 key may only sign for a client that lists
+    // secp256r1, whichever hash it signs with.
+    let key = config
+        .signing_key
+        .as_ref()
+        .filter(|_| !config.cert_chain.is_empty());
+    let curve_ok = key
+        .and_then(|key| provider.signing_curve(key))
+        .is_none_or(|curve| offer.groups.is_none_or(|groups| groups.contains(&curve)));
+    // The schemes our key signs with that the client accepts, in our order.
+    let usable: Vec<SignatureScheme> = key
+        .filter(|_| curve_ok)
+        .map(|key| provider.signing_schemes(key))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| their_schemes.contains(s))
+        .collect();
+    let acceptable = |suite: &Suite| -> Option<Chosen> {
+        let scheme = match suite.uses_certificate() {
+            true => Some(usable.iter().copied().find(|s| suite.sig.allows(*s))?),
+            false => None,
+        };
+        if suite.uses_psk() && config.psk.is_none() {
+            return None;
+        }
+        let group = match suite.uses_ecdhe() {
+            true => Some(group?),
+            false => None,
+        };
+        Some(Chosen {
+            suite: *suite,
+            group,
+            scheme,
+        })
     };
-    their_groups.is_none_or(|groups| groups.contains(&curve))
+    let chosen = match config.prefer_server_order {
+        true => config
+            .suites
+            .iter()
+            .filter(|suite| ch.cipher_suites.contains(&suite.suite))
+            .find_map(acceptable),
+        false => ch.cipher_suites.iter().find_map(|offered| {
+            let suite = config.suites.iter().find(|s| s.suite == *offered)?;
+            acceptable(suite)
+        }),
+    };
+    chosen.ok_or(match group {
+        None => Error::refused("no common ECDHE group"),
+        Some(_) => Error::refused("no common cipher suite"),
+    })
 }
 
-/// The full handshake's first flight: ServerHello, Certificate, ServerKeyExchange,
-/// CertificateRequest*, ServerHelloDone.
+/// What [`pick_parameters`] settled.
+struct Chosen {
+    suite: Suite,
+    /// The ECDHE group, for the suites that use one.
+    group: Option<NamedGroup>,
+    /// The signature scheme, for the certificate suites.
+    scheme: Option<SignatureScheme>,
+}
+
+/// The full handshake's first flight: ServerHello, Certificate*, ServerKeyExchange*,
+/// CertificateRequest*, ServerHelloDone. A certificate suite sends Certificate and a
+/// signed ServerKeyExchange; ECDHE_PSK sends no Certificate and an unsigned
+/// ServerKeyExchange with the hint (RFC 5489 §2); plain PSK sends a ServerKeyExchange only
+/// to carry a hint (RFC 4279 §2). Never a CertificateRequest with a PSK suite: the key
+/// authenticates the client.
 fn full_handshake<P: Provider>(
     config: &ServerConfig<P>,
     cx: &mut Context<'_, P>,
@@ -732,10 +927,15 @@ fn full_handshake<P: Provider>(
     offer: Offer<'_>,
     transcript: Transcript<P>,
 ) -> Result<ServerState<P>, Error> {
-    let (suite, group, scheme) = pick_parameters(config, cx.provider, ch, &offer)?;
+    let Chosen {
+        suite,
+        group,
+        scheme,
+    } = pick_parameters(config, cx.provider, ch, &offer)?;
+    let alpn = choose_alpn(config, &offer)?;
     // The messages are kept only for a client's CertificateVerify.
     let mut transcript = transcript;
-    let request = config.client_auth != ClientAuth::None;
+    let request = config.client_auth != ClientAuth::None && suite.uses_certificate();
     transcript.start_hash(cx.provider, &suite, request);
     let session_id = match config.resumption {
         true => {
@@ -753,27 +953,56 @@ fn full_handshake<P: Provider>(
         extended_master_secret: offer.extended_master_secret,
         secure_renegotiation: offer.secure_renegotiation,
         server_name: offer.server_name.clone(),
-        group: Some(group),
+        group,
+        alpn,
+        psk_identity: None,
         transcript,
     });
-    let extensions = server_hello_extensions(&offer, hs.extended_master_secret, true);
+    let extensions = server_hello_extensions(&offer, &hs, true);
     send_server_hello(cx, &mut hs, extensions);
-    let chain = CertificateChain(config.cert_chain.clone());
-    cx.send(
-        &mut hs.transcript,
-        HandshakePayload::Certificate(chain).into(),
-    );
 
-    let (kx, public) = cx.provider.kx_start(group)?;
-    let params = EcdheParams { group, public };
-    let message = signed_params(&hs.client_random, &hs.server_random, &params);
-    let signature = cx.provider.sign(&config.signing_key, scheme, &message)?;
-    let signed = DigitallySigned { scheme, signature };
-    let ske = ServerKeyExchange::Ecdhe { params, signed };
-    cx.send(
-        &mut hs.transcript,
-        HandshakePayload::ServerKeyExchange(ske).into(),
-    );
+    let hint = config
+        .psk
+        .as_ref()
+        .and_then(|psk| psk.hint.clone())
+        .unwrap_or_default();
+    let mut kx = None;
+    let ske = match (suite.kx, group) {
+        (KeyExchange::Ecdhe, Some(group)) => {
+            let chain = CertificateChain(config.cert_chain.clone());
+            cx.send(
+                &mut hs.transcript,
+                HandshakePayload::Certificate(chain).into(),
+            );
+            let (secret, public) = cx.provider.kx_start(group)?;
+            kx = Some(secret);
+            let params = EcdheParams { group, public };
+            let message = signed_params(&hs.client_random, &hs.server_random, &params);
+            let (key, scheme) = config
+                .signing_key
+                .as_ref()
+                .zip(scheme)
+                .ok_or(CryptoError::Internal)?;
+            let signature = cx.provider.sign(key, scheme, &message)?;
+            let signed = DigitallySigned { scheme, signature };
+            Some(ServerKeyExchange::Ecdhe { params, signed })
+        }
+        (KeyExchange::EcdhePsk, Some(group)) => {
+            let (secret, public) = cx.provider.kx_start(group)?;
+            kx = Some(secret);
+            let params = EcdheParams { group, public };
+            Some(ServerKeyExchange::EcdhePsk { hint, params })
+        }
+        (KeyExchange::Psk, _) => (!hint.is_empty()).then_some(ServerKeyExchange::Psk { hint }),
+        // pick_parameters gives every ECDHE suite a group.
+        (_, None) => return Err(CryptoError::Internal.into()),
+    };
+    if let Some(ske) = ske {
+        cx.send(
+            &mut hs.transcript,
+            HandshakePayload::ServerKeyExchange(ske).into(),
+        );
+    }
 
     if request {
         let request = CertificateRequest {
@@ -798,6 +1027,44 @@ fn full_handshake<P: Provider>(
             kx,
             client_chain: Vec::new(),
         }),
+    }
+}
+
+/// RFC 4279 §2 / RFC 5489 §2: the key the client's identity names. An unknown identity
+/// is unknown_psk_identity, as OpenSSL answers it (the RFC also allows hiding it behind a
+/// decrypt_error; an identity is no secret worth that here).
+fn psk_for<P: Provider>(config: &ServerConfig<P>, identity: &[u8]) -> Result<Secret, Error> {
+    config
+        .psk
+        .as_ref()
+        .and_then(|psk| psk.store.key(identity))
+        .ok_or(Error::misbehaved(
+            AlertDescription::UnknownPskIdentity,
+            "unknown PSK identity",
+        ))
+}
+
+/// The premaster secret from the client's ClientKeyExchange, in the suite's key exchange;
+/// the PSK identity it named, if any.
+fn read_client_key_exchange<P: Provider>(
+    config: &ServerConfig<P>,
+    provider: &mut P,
+    kx: Option<P::KxSecret>,
+    cke: ClientKeyExchange,
+) -> Result<(Secret, Option<Vec<u8>>), Error> {
+    let kx = || kx.ok_or(Error::from(CryptoError::Internal));
+    match cke {
+        ClientKeyExchange::Ecdhe { public } => Ok((provider.kx_complete(kx()?, &public)?, None)),
+        ClientKeyExchange::Psk { identity } => {
+            let psk = psk_for(config, &identity)?;
+            Ok((premaster_secret(None, psk.expose()), Some(identity)))
+        }
+        ClientKeyExchange::EcdhePsk { identity, public } => {
+            let psk = psk_for(config, &identity)?;
+            let shared = provider.kx_complete(kx()?, &public)?;
+            let pre_master = premaster_secret(Some(shared.expose()), psk.expose());
+            Ok((pre_master, Some(identity)))
+        }
     }
 }
 

@@ -273,18 +273,24 @@ pub fn encode_extensions<E: Extension>(out: &mut Vec<u8>, extensions: &[E]) {
 }
 
 /// Reads an `extensions<0..2^16-1>` block, refusing a type seen twice.
+///
+/// A block may hold 16,383 empty extensions: duplicates are found by sorting the types
+/// once the block is read, not by comparing each extension with every earlier one.
 pub fn read_extensions<E: Extension>(r: &mut Reader<'_>) -> Result<Vec<E>, InvalidMessage> {
     let mut block = EXTENSIONS.body(r)?;
     let mut extensions: Vec<E> = Vec::new();
+    let mut types: Vec<u16> = Vec::new();
     while block.any_left() {
         let typ = ExtensionType::read(&mut block)?;
-        if extensions.iter().any(|ext| ext.ext_type() == typ) {
-            return Err(InvalidMessage::DuplicateExtension(typ.get()));
-        }
+        types.push(typ.get());
         let mut data = EXTENSION_DATA.body(&mut block)?;
         let ext = E::read_data(typ, &mut data)?;
         data.expect_empty("extension_data")?;
         extensions.push(ext);
+    }
+    types.sort_unstable();
+    if let Some(pair) = types.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(InvalidMessage::DuplicateExtension(pair[0]));
     }
     Ok(extensions)
 }

@@ -14,11 +14,35 @@ use crate::msgs::extensions::{
     encode_extensions, read_extensions, ClientExtension, Extension, ServerExtension,
 };
 
-/// The largest handshake message body we accept: 64 KiB of certificate chain is already
-/// far beyond what real chains need, and bounds what a peer can make us buffer.
+/// The largest handshake message body we accept other than a ClientHello: 64 KiB of
+/// certificate chain is already far beyond what real chains need, and bounds what a peer
+/// can make us buffer.
 pub const MAX_HANDSHAKE_LEN: usize = 0x1_0000;
 
+/// The largest ClientHello body RFC 5246 §7.4.1.2 can describe: version, random, a
+/// 32-byte session ID, 32,767 cipher suites, 255 compression methods and a full
+/// 65,535-byte extensions block. Every legal ClientHello fits, so a server accepts any
+/// (OpenSSL's ceiling is the same 131,396 bytes); a longer one cannot parse.
+pub const MAX_CLIENT_HELLO_LEN: usize =
+    2 + 32 + (1 + 32) + (2 + 0xfffe) + (1 + 0xff) + (2 + 0xffff);
+
+/// The longest body we buffer for a handshake message of type `typ`.
+pub fn max_body_len(typ: HandshakeType) -> usize {
+    match typ {
+        HandshakeType::ClientHello => MAX_CLIENT_HELLO_LEN,
+        _ => MAX_HANDSHAKE_LEN,
+    }
+}
+
 const HANDSHAKE_BODY: Bounds = Bounds::new("Handshake", Prefix::U24, 0, MAX_HANDSHAKE_LEN);
+const CLIENT_HELLO_BODY: Bounds = Bounds::new("ClientHello", Prefix::U24, 0, MAX_CLIENT_HELLO_LEN);
+fn body_bounds(typ: HandshakeType) -> Bounds {
+    match typ {
+        HandshakeType::ClientHello => CLIENT_HELLO_BODY,
+        _ => HANDSHAKE_BODY,
+    }
+}
+
 const CIPHER_SUITES: Bounds = Bounds::new("cipher_suites", Prefix::U16, 2, 0xfffe);
 const COMPRESSION_METHODS: Bounds = Bounds::new("compression_methods", Prefix::U8, 1, 0xff);
 const CERTIFICATE_LIST: Bounds = Bounds::new("certificate_list", Prefix::U24, 0, 0xff_ffff);
@@ -539,7 +563,7 @@ impl HandshakeMessage {
     /// Appends the message with its 4-byte header: the bytes that go into the transcript.
     pub fn encode(&self, out: &mut Vec<u8>) {
         self.typ().encode(out);
-        HANDSHAKE_BODY.encode_with(out, |out| match &self.payload {
+        body_bounds(self.typ()).encode_with(out, |out| match &self.payload {
             HandshakePayload::HelloRequest | HandshakePayload::ServerHelloDone => {}
             HandshakePayload::ClientHello(ch) => ch.encode(out),
             HandshakePayload::ServerHello(sh) => sh.encode(out),
@@ -565,7 +589,7 @@ impl HandshakeMessage {
     /// The body must be consumed exactly.
     pub fn read(r: &mut Reader<'_>, kx: KeyExchange) -> Result<Self, InvalidMessage> {
         let typ = HandshakeType::read(r)?;
-        let mut body = HANDSHAKE_BODY.body(r)?;
+        let mut body = body_bounds(typ).body(r)?;
         let payload = HandshakePayload::read_body(typ, &mut body, kx)?;
         body.expect_empty("handshake message body")?;
         Ok(Self { payload })

@@ -2,7 +2,8 @@
 //! messages of the same ContentType MAY be coalesced into a single TLSPlaintext record,
 //! or a single message MAY be fragmented across several records").
 
-use crate::msgs::handshake::MAX_HANDSHAKE_LEN;
+use crate::msgs::enums::HandshakeType;
+use crate::msgs::handshake::max_body_len;
 use crate::record::RecordError;
 
 const HEADER_LEN: usize = 4;
@@ -10,9 +11,33 @@ const HEADER_LEN: usize = 4;
 /// Collects handshake fragments and hands out whole messages as their exact bytes
 /// (header included): the transcript hash needs those bytes, and the state machine,
 /// which knows the negotiated key exchange, decodes them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// Popped messages are not cut from the front one by one (a record packed with many
+/// small messages would move the rest of the buffer once per message, quadratic in the
+/// record's size); a read offset advances instead, and the consumed prefix is dropped on
+/// the next push.
+#[derive(Clone, Debug, Default)]
 pub struct HandshakeJoiner {
     buf: Vec<u8>,
+    /// Where the bytes not yet popped start.
+    start: usize,
+    /// How far [`HandshakeJoiner::check_lengths`] has checked headers.
+    checked: usize,
+}
+
+/// Two joiners are equal when they hold the same unpopped bytes.
+impl PartialEq for HandshakeJoiner {
+    fn eq(&self, other: &Self) -> bool {
+        self.unread() == other.unread()
+    }
+}
+
+impl Eq for HandshakeJoiner {}
+
+impl std::hash::Hash for HandshakeJoiner {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.unread().hash(state);
+    }
 }
 
 impl HandshakeJoiner {
@@ -21,9 +46,15 @@ impl HandshakeJoiner {
         Self::default()
     }
 
-    /// Takes the payload of one handshake record. An announced length over the limit is
-    /// refused as soon as its header is in, so a peer cannot make us buffer it.
+    /// Takes the payload of one handshake record. An announced length over the limit for
+    /// its message type (see [`max_body_len`]) is refused as soon as its header is in, so
+    /// a peer cannot make us buffer it.
     pub fn push(&mut self, fragment: &[u8]) -> Result<(), RecordError> {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.checked = self.checked.saturating_sub(self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(fragment);
         self.check_lengths()
     }
@@ -31,36 +62,45 @@ impl HandshakeJoiner {
     /// The next whole message, if one is complete.
     pub fn pop(&mut self) -> Option<Vec<u8>> {
         let len = self.next_len()?;
-        if self.buf.len() < len {
-            return None;
+        let msg = self.unread().get(..len)?.to_vec();
+        self.start += len;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+            self.checked = 0;
         }
-        let rest = self.buf.split_off(len);
-        Some(std::mem::replace(&mut self.buf, rest))
+        Some(msg)
     }
 
     /// Whether no partial message is held. A ChangeCipherSpec or an epoch change while a
     /// message is half received is an `unexpected_message` (RFC 5246 §7.1: the handshake
     /// messages before it belong to the old epoch).
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.unread().is_empty()
+    }
+
+    fn unread(&self) -> &[u8] {
+        &self.buf[self.start..]
     }
 
     /// The total length (header included) of the first buffered message, once its header
     /// is in.
     fn next_len(&self) -> Option<usize> {
-        let header = self.buf.get(..HEADER_LEN)?;
+        let header = self.unread().get(..HEADER_LEN)?;
         Some(HEADER_LEN + u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize)
     }
 
-    fn check_lengths(&self) -> Result<(), RecordError> {
-        let mut offset = 0;
+    /// Checks each message header not checked before, from the first unpopped message on.
+    fn check_lengths(&mut self) -> Result<(), RecordError> {
+        let mut offset = self.checked.max(self.start);
         while let Some(header) = self.buf.get(offset..offset + HEADER_LEN) {
             let len = u32::from_be_bytes([0, header[1], header[2], header[3]]) as usize;
-            if len > MAX_HANDSHAKE_LEN {
+            if len > max_body_len(HandshakeType::from(header[0])) {
                 return Err(RecordError::HandshakeTooLong(len));
             }
             offset += HEADER_LEN + len;
         }
+        self.checked = offset;
         Ok(())
     }
 }
@@ -100,6 +140,39 @@ mod tests {
         j.push(&[14, 0, 0, 0]).unwrap();
         assert_eq!(j.push(&[11, 0x01, 0x00]), Ok(()));
         assert_eq!(j.push(&[0x01]), Err(RecordError::HandshakeTooLong(0x10001)));
+    }
+
+    #[test]
+    fn a_client_hello_may_be_as_long_as_its_structure_allows() {
+        use crate::msgs::handshake::MAX_CLIENT_HELLO_LEN;
+        let max = (MAX_CLIENT_HELLO_LEN as u32).to_be_bytes();
+        let mut j = HandshakeJoiner::new();
+        assert_eq!(j.push(&[1, max[1], max[2], max[3]]), Ok(()));
+        let over = (MAX_CLIENT_HELLO_LEN as u32 + 1).to_be_bytes();
+        let mut j = HandshakeJoiner::new();
+        assert_eq!(
+            j.push(&[1, over[1], over[2], over[3]]),
+            Err(RecordError::HandshakeTooLong(MAX_CLIENT_HELLO_LEN + 1))
+        );
+    }
+
+    #[test]
+    fn many_small_messages_in_one_record_come_out_in_order() {
+        // 4,096 empty HelloRequests, then a Finished split over the next push.
+        let mut record = [0u8, 0, 0, 0].repeat(4096);
+        record.extend_from_slice(&[20, 0, 0, 12, 7]);
+        let mut j = HandshakeJoiner::new();
+        j.push(&record).unwrap();
+        let mut n = 0;
+        while let Some(msg) = j.pop() {
+            assert_eq!(msg, [0, 0, 0, 0]);
+            n += 1;
+        }
+        assert_eq!(n, 4096);
+        assert!(!j.is_empty());
+        j.push(&[7; 11]).unwrap();
+        assert_eq!(j.pop().unwrap(), [&[20, 0, 0, 12][..], &[7; 12]].concat());
+        assert!(j.is_empty());
     }
 
     #[test]

@@ -156,7 +156,15 @@ impl<P: Provider> RecordLayer<P> {
                     ));
                 }
                 ContentType::ChangeCipherSpec => {
-                    ChangeCipherSpec::read_bytes(&record.payload)?;
+                    // RFC 5246 §7.1: the message is the single byte 1. Anything else is
+                    // not a ChangeCipherSpec at all: unexpected_message, as OpenSSL, NSS
+                    // and GnuTLS answer it (RFC 5246 §7.2.2 leaves the choice open).
+                    if ChangeCipherSpec::read_bytes(&record.payload).is_err() {
+                        return Err(Error::misbehaved(
+                            AlertDescription::UnexpectedMessage,
+                            "ChangeCipherSpec is not the single byte 1",
+                        ));
+                    }
                     return Ok(Some(Incoming::ChangeCipherSpec));
                 }
                 ContentType::Alert => {
