@@ -3,10 +3,11 @@
 # and `-reuse` (session-ID resumption) against `tls12 server --www` and against
 # `openssl s_server -tls1_2 -no_ticket -www`, one after the other in one run, with the same
 # ECDSA P-256 certificate, suite (ECDHE-ECDSA-AES128-GCM-SHA256) and group (X25519).
-# A third server, `pool_server` (this crate: the library behind two long-lived threads
-# blocking in accept, printing nothing), separates the library's cost from the CLI's own
-# (`tls12 server` runs a pool of 8 such workers and, without --verbose, prints nothing per
-# connection); the targets are about `tls12 server`.
+# A third server, `pool_server` (this crate: the library's blocking adapter behind two
+# long-lived threads blocking in accept, printing nothing), separates the library's cost
+# from the CLI's own (`tls12 server` serves every connection as a task on a tokio runtime
+# through tls12-tokio and, without --verbose, prints nothing per connection); the targets
+# are about `tls12 server`.
 #
 #   benches/s_time.sh [SECONDS]        # default 5 seconds per run, 4 runs
 #   S_TIME_WWW=/ benches/s_time.sh     # also fetch a page per connection

@@ -2,8 +2,9 @@
 //!
 //! `check` model-checks the real state machines with stateright (`explore` serves its
 //! Explorer); `server` and `client` run real TLS 1.2 connections over TCP on the sans-IO
-//! core, through its blocking `Stream` adapter; `decode` prints captured TLS records with
-//! the parsers the fuzzers exercise.
+//! core, the server on tokio through `tls12-tokio`, the client through the core's
+//! blocking `Stream` adapter; `decode` prints captured TLS records with the parsers the
+//! fuzzers exercise.
 
 mod check;
 mod client;
@@ -38,6 +39,12 @@ Examples:
   # Zero set-up: a fresh test CA and certificate; prints the CA file's path
   tls12 server --port 4433 --trace
 
+  # Every interface, IPv4 and IPv6; a stats line every 5 s
+  tls12 server --bind [::]:4433 --stats 5s
+
+  # Tighter limits: 2 s to finish a handshake, 30 s idle after it, 1000 sockets open
+  tls12 server --handshake-timeout 2s --idle-timeout 30s --max-conns 1000
+
   # Your own certificate, clients must present one issued by ca.pem
   tls12 server --cert server.pem --key server.key --client-auth required --client-ca ca.pem
 
@@ -45,9 +52,11 @@ Examples:
   tls12 server --www
   curl --cacert /tmp/tls12-ca-<pid>.pem https://localhost:4433/
 
-Output (stdout): first `listening on 127.0.0.1:PORT`; then, with --verbose or --trace,
+Output (stdout): first `listening on ADDR:PORT`; then, with --verbose or --trace,
 per connection `[conn N] handshake: version=... suite=... group=... resumed=... ...` or
-`[conn N] error: ...`. SSLKEYLOGFILE, if set, receives a key log line per handshake.";
+`[conn N] error: ...`; with --stats, `stats: open=... handshaking=... accepted=...
+refused=... handshakes=... resumed=... failed=... timed_out=... cached=...`.
+SSLKEYLOGFILE, if set, receives a key log line per handshake.";
 
 const CLIENT_EXAMPLES: &str = "\
 Examples:
@@ -111,12 +120,14 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
-    /// Run a TLS 1.2 server on 127.0.0.1 that echoes what it receives.
+    /// Run a TLS 1.2 server (127.0.0.1, or --bind) that echoes what it receives.
     ///
-    /// A pool of worker threads (--workers), sessions resumable from a shared cache;
-    /// each connection's outcome is printed with --verbose. Without --cert
-    /// and --key it generates a test CA and a certificate for localhost and 127.0.0.1, and
-    /// prints where the CA file is so that clients can trust it.
+    /// One tokio runtime (--threads), a task per connection, up to --max-conns open at
+    /// once; a handshake must finish within --handshake-timeout and a connection idle
+    /// longer than --idle-timeout is closed. Sessions resume from a shared cache; each
+    /// connection's outcome is printed with --verbose. Without --cert and --key it
+    /// generates a test CA and a certificate for localhost, 127.0.0.1 and ::1, and prints
+    /// where the CA file is so that clients can trust it.
     #[command(after_help = SERVER_EXAMPLES)]
     Server(server::ServerArgs),
     /// Connect to a TLS 1.2 server, send a line and print the answer.

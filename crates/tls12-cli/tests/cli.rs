@@ -23,7 +23,18 @@ fn every_subcommand_has_help_with_examples() {
         (&["--help"][..], &["decode", "server", "client"][..]),
         (
             &["server", "--help"],
-            &["--max-conns", "--client-auth", "Examples:", "listening on"],
+            &[
+                "--exit-after",
+                "--max-conns",
+                "--bind",
+                "--handshake-timeout",
+                "--idle-timeout",
+                "--threads",
+                "--prefer-server-order",
+                "--client-auth",
+                "Examples:",
+                "listening on",
+            ],
         ),
         (
             &["client", "--help"],
@@ -50,7 +61,7 @@ fn usage_errors_exit_2_and_failures_exit_1() {
     let dir = TempDir::new("usage");
     let pems = write_pems(&dir, "pki", KeyKind::EcdsaP256);
     let closed = format!("127.0.0.1:{}", support::free_port());
-    let table: [(&str, Vec<&str>, i32, &str); 8] = [
+    let table: [(&str, Vec<&str>, i32, &str); 12] = [
         ("no --ca", vec!["client", "127.0.0.1:1"], 2, "pass --ca"),
         (
             "not HOST:PORT",
@@ -79,10 +90,34 @@ fn usage_errors_exit_2_and_failures_exit_1() {
             "--client-ca",
         ),
         (
+            "--exit-after 0",
+            vec!["server", "--exit-after", "0"],
+            2,
+            "--exit-after",
+        ),
+        (
             "--max-conns 0",
             vec!["server", "--max-conns", "0"],
             2,
             "--max-conns",
+        ),
+        (
+            "--bind and --port",
+            vec!["server", "--bind", "127.0.0.1:0", "--port", "0"],
+            2,
+            "--port",
+        ),
+        (
+            "a zero handshake timeout",
+            vec!["server", "--handshake-timeout", "0s"],
+            2,
+            "above zero",
+        ),
+        (
+            "a time without a known unit",
+            vec!["server", "--idle-timeout", "3h"],
+            2,
+            "ms, s or m",
         ),
         (
             "bad --client-auth",
@@ -124,7 +159,7 @@ fn decode_still_decodes_a_capture() {
 /// `tls12 client` can use as printed; a client without one is refused.
 #[test]
 fn zero_setup_client_authentication() {
-    let mut server = OurServer::start(&["--client-auth", "required", "--www", "--max-conns", "2"]);
+    let mut server = OurServer::start(&["--client-auth", "required", "--www", "--exit-after", "2"]);
     let ca = server.printed_path("CA certificate");
     let cert = server.printed_path("client certificate");
     let key = server.printed_path("client key");
@@ -164,7 +199,7 @@ fn a_session_file_resumes_in_a_later_run() {
         &pems.server_cert,
         "--key",
         &pems.server_key,
-        "--max-conns",
+        "--exit-after",
         "2",
     ]);
     let sess = dir.path("session.json");
@@ -204,7 +239,7 @@ fn both_ends_write_the_same_key_log_line() {
     let dir = TempDir::new("keylog");
     let (server_log, client_log) = (dir.path("server.keys"), dir.path("client.keys"));
     let mut server =
-        OurServer::start_with_env(&["--max-conns", "1"], &[("SSLKEYLOGFILE", &server_log)]);
+        OurServer::start_with_env(&["--exit-after", "1"], &[("SSLKEYLOGFILE", &server_log)]);
     let ca = server.printed_path("CA certificate");
     let (status, out, err) = run_client(
         &[&server.address(), "--ca", &ca],
@@ -229,7 +264,7 @@ fn both_ends_write_the_same_key_log_line() {
 fn an_untrusted_server_is_refused() {
     let dir = TempDir::new("untrusted");
     let other = write_pems(&dir, "other", KeyKind::EcdsaP256);
-    let mut server = OurServer::start(&["--max-conns", "1"]);
+    let mut server = OurServer::start(&["--exit-after", "1"]);
     let (status, out, err) = run_client(&[&server.address(), "--ca", &other.ca], &[]);
     assert_eq!(status.code(), Some(1), "{out}{err}");
     assert!(
@@ -240,11 +275,11 @@ fn an_untrusted_server_is_refused() {
     assert_eq!(outcomes, ["error: peer sent fatal alert UnknownCa"]);
 }
 
-/// Without --verbose the server prints nothing per connection, and --max-conns still
-/// ends it once the last connection (served by its pool of workers) is done.
+/// Without --verbose the server prints nothing per connection, and --exit-after still
+/// ends it once the last connection (served by its runtime's threads) is done.
 #[test]
 fn a_quiet_server_prints_nothing_per_connection() {
-    let mut server = OurServer::start_exactly(&["--max-conns", "3", "--workers", "2"], &[]);
+    let mut server = OurServer::start_exactly(&["--exit-after", "3", "--threads", "2"], &[]);
     let ca = server.printed_path("CA certificate");
     for _ in 0..3 {
         let (status, out, err) = run_client(&[&server.address(), "--ca", &ca], &[]);
@@ -253,6 +288,53 @@ fn a_quiet_server_prints_nothing_per_connection() {
     assert_eq!(server.finish(), Vec::<String>::new());
     let text = server.proc.stdout.text();
     assert!(!text.contains("[conn "), "{text}");
+}
+
+/// `--www` answers a request whose lines end in a bare LF, as `openssl s_server -www`
+/// does and RFC 9112 §2.2 allows; before, only CRLF ended the head and the client waited
+/// in vain.
+#[test]
+fn www_answers_a_request_whose_lines_end_in_a_bare_lf() {
+    let mut server = OurServer::start(&["--www", "--exit-after", "2"]);
+    let ca = server.printed_path("CA certificate");
+    for request in [
+        r"GET / HTTP/1.0\n\n",
+        r"GET /lf HTTP/1.0\nHost: localhost\n\n",
+    ] {
+        let (status, out, err) =
+            run_client(&[&server.address(), "--ca", &ca, "--send", request], &[]);
+        assert!(status.success(), "{out}{err}");
+        assert!(
+            out.contains("received: HTTP/1.0 200 OK"),
+            "{request}: {out}{err}"
+        );
+        let line = request.split(r"\n").next().unwrap();
+        assert!(
+            out.contains(&format!("request: {line}")),
+            "{request}: {out}"
+        );
+    }
+    server.finish();
+}
+
+/// `--bind` takes an IPv6 address; the generated certificate names ::1 too.
+#[test]
+fn the_server_listens_where_bind_says_ipv6_included() {
+    for bind in ["[::1]:0", "127.0.0.1:0"] {
+        let mut server = OurServer::start(&["--bind", bind, "--exit-after", "1"]);
+        assert_eq!(
+            server.listening.is_ipv6(),
+            bind.starts_with('['),
+            "{}",
+            server.listening
+        );
+        let ca = server.printed_path("CA certificate");
+        let (status, out, err) = run_client(&[&server.address(), "--ca", &ca], &[]);
+        assert!(status.success(), "{bind}: {out}{err}");
+        assert!(out.contains("received: hello from tls12"), "{bind}: {out}");
+        let outcomes = server.finish();
+        assert!(outcomes[0].starts_with("handshake: "), "{outcomes:?}");
+    }
 }
 
 #[test]

@@ -99,7 +99,7 @@ fn our_server_against_s_client(kind: KeyKind, test: &str) {
         &pems.server_cert,
         "--key",
         &pems.server_key,
-        "--max-conns",
+        "--exit-after",
         &max,
     ]);
     for ((openssl_suite, _, kind), (openssl_group, _, temp_key)) in &cases {
@@ -161,7 +161,7 @@ fn s_client_reconnect_resumes_on_our_server() {
         &pems.server_cert,
         "--key",
         &pems.server_key,
-        "--max-conns",
+        "--exit-after",
         "6",
     ]);
     let connect = format!("127.0.0.1:{}", server.port);
@@ -212,7 +212,7 @@ fn an_evicted_session_is_not_resumed_by_s_client() {
             &pems.server_key,
             "--cache-size",
             cache_size,
-            "--max-conns",
+            "--exit-after",
             "3",
         ]);
         let verify = ["-CAfile", pems.ca.as_str(), "-servername", "localhost"];
@@ -262,7 +262,7 @@ fn our_server_requires_a_client_certificate_from_s_client() {
         "required",
         "--client-ca",
         &pems.ca,
-        "--max-conns",
+        "--exit-after",
         "2",
     ]);
     let base = ["-CAfile", pems.ca.as_str(), "-servername", "localhost"];
@@ -402,7 +402,7 @@ fn our_client_authenticates_to_s_server() {
 /// Matrix 7: both binaries: one full and two abbreviated handshakes, flight by flight.
 #[test]
 fn our_client_resumes_with_our_server_flight_by_flight() {
-    let mut server = OurServer::start(&["--trace", "--max-conns", "3"]);
+    let mut server = OurServer::start(&["--trace", "--exit-after", "3"]);
     let ca = server.printed_path("CA certificate");
     let (status, out, err) = run_client(
         &[
@@ -485,7 +485,7 @@ fn our_www_server_answers_s_client() {
         "--key",
         &pems.server_key,
         "--www",
-        "--max-conns",
+        "--exit-after",
         "1",
     ]);
     let connect = format!("127.0.0.1:{}", server.port);

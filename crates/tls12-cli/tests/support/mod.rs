@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 use tls12::pki::{KeyKind, TestPki};
 
+pub mod attacks;
+pub mod load;
+
 /// The `tls12` binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_tls12");
 
@@ -132,6 +135,11 @@ impl Proc {
             stderr,
             started: Instant::now(),
         }
+    }
+
+    /// The child's process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Writes to the child's stdin.
@@ -271,10 +279,13 @@ pub fn write_pems(dir: &TempDir, prefix: &str, kind: KeyKind) -> Pems {
     }
 }
 
-/// Our server, started with `--port 0` and `args`; the port parsed from its first line.
+/// Our server, started with `--port 0` (or the `--bind` of `args`) and `args`; the
+/// address parsed from its first line.
 pub struct OurServer {
     pub proc: Proc,
     pub port: u16,
+    /// Where it listens.
+    pub listening: std::net::SocketAddr,
     /// The server's TMPDIR, where a generated CA and client certificate go.
     _tmp: TempDir,
 }
@@ -290,12 +301,16 @@ impl OurServer {
         Self::start_exactly(&[&["--verbose"], args].concat(), env)
     }
 
-    /// Starts `tls12 server --port 0` with `args` and nothing else.
+    /// Starts `tls12 server --port 0` with `args` and nothing else (without `--port 0` if
+    /// `args` has a `--bind`).
     pub fn start_exactly(args: &[&str], env: &[(&str, &Path)]) -> OurServer {
         static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = TempDir::new(&format!("server-{n}"));
-        let mut all = vec!["server", "--port", "0"];
+        let mut all = vec!["server"];
+        if !args.contains(&"--bind") {
+            all.extend_from_slice(&["--port", "0"]);
+        }
         all.extend_from_slice(args);
         let mut env = env.to_vec();
         env.push(("TMPDIR", &tmp.0));
@@ -308,19 +323,25 @@ impl OurServer {
             .next()
             .unwrap_or_default()
             .to_owned();
-        let port = first
-            .strip_prefix("listening on 127.0.0.1:")
-            .and_then(|p| p.parse().ok())
+        let listening: std::net::SocketAddr = first
+            .strip_prefix("listening on ")
+            .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
         OurServer {
             proc,
-            port,
+            port: listening.port(),
+            listening,
             _tmp: tmp,
         }
     }
 
     pub fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.listening.to_string()
+    }
+
+    /// The server's process ID (for /proc).
+    pub fn pid(&self) -> u32 {
+        self.proc.pid()
     }
 
     /// The value printed after `label: ` (e.g. "CA certificate").
@@ -338,7 +359,7 @@ impl OurServer {
             .unwrap_or_else(|| panic!("no {label:?} line\n{}", self.proc.transcript()))
     }
 
-    /// Waits for the server to exit by itself (after `--max-conns`), then its
+    /// Waits for the server to exit by itself (after `--exit-after`), then its
     /// `[conn N] handshake: ...` and `[conn N] error: ...` lines in order of N.
     pub fn finish(&mut self) -> Vec<String> {
         self.proc.wait_success();
