@@ -119,6 +119,16 @@ pub struct ModelArgs {
     /// Let clients ask to renegotiate completed connections (the server must decline).
     #[arg(long)]
     pub renegotiate: bool,
+    /// A server without a certificate, on pre-shared keys (ECDHE_PSK and plain PSK).
+    #[arg(long)]
+    pub psk: bool,
+    /// Session tickets: clients ask for and offer them; the server may rotate its ticket
+    /// key once; with an attacker, a forged ticket too.
+    #[arg(long)]
+    pub tickets: bool,
+    /// ALPN: clients offer h2 and http/1.1, the server prefers http/1.1.
+    #[arg(long)]
+    pub alpn: bool,
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -148,6 +158,9 @@ impl ModelArgs {
             close: self.close,
             p384: self.p384,
             renegotiate: self.renegotiate,
+            psk: self.psk,
+            tickets: self.tickets,
+            alpn: self.alpn,
         })
     }
 }

@@ -126,8 +126,8 @@ impl std::fmt::Display for CheckReport {
         let c = &self.config;
         writeln!(
             f,
-            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} impostor={} attacker={} moves={:?} vary={} close={} renegotiate={} p384={}",
-            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.impostor, c.attacker, c.moves, c.vary, c.close, c.renegotiate, c.p384
+            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} impostor={} attacker={} moves={:?} vary={} close={} renegotiate={} p384={} psk={} tickets={} alpn={}",
+            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.impostor, c.attacker, c.moves, c.vary, c.close, c.renegotiate, c.p384, c.psk, c.tickets, c.alpn
         )?;
         writeln!(
             f,
@@ -179,7 +179,7 @@ impl std::fmt::Display for CheckReport {
 /// without and with an attacker of budget 1 (every move); 3 clients under each
 /// client-authentication setting without attacker or ignores (3 clients with an attacker
 /// are beyond a CI job); and one client with each option (`vary`, `close`,
-/// `renegotiate`, `p384`, `impostor`) and the attacker. `--shard i/n` takes every n-th
+/// `renegotiate`, `p384`, `impostor`, `psk`, `tickets`, `alpn`) and the attacker. `--shard i/n` takes every n-th
 /// from the i-th.
 pub fn sweep() -> Vec<Config> {
     use tls12::handshake::ClientAuth;
@@ -245,8 +245,18 @@ pub fn sweep() -> Vec<Config> {
         Config {
             impostor: true,
             client_auth: ClientAuth::Required,
-            ..one
+            ..one.clone()
         },
+        Config {
+            psk: true,
+            client_auth: ClientAuth::Required,
+            ..one.clone()
+        },
+        Config {
+            tickets: true,
+            ..one.clone()
+        },
+        Config { alpn: true, ..one },
     ]);
     configs
 }

@@ -992,7 +992,15 @@ fn server_hello(conn: &Conn) -> Option<tls12::msgs::ServerHello> {
 /// Whether the server's ServerHello on this connection echoed `id`: it resumed that
 /// session.
 fn server_echoed(conn: &Conn, id: &SessionId) -> bool {
-    server_hello(conn).is_some_and(|sh| sh.session_id == *id)
+    !id.is_empty() && server_hello(conn).is_some_and(|sh| sh.session_id == *id)
+}
+
+/// Whether the server resumed on this connection: its ServerHello echoed the non-empty
+/// session ID of the ClientHello it received (the session's own, or the fresh one a
+/// client sends beside a ticket, RFC 5077 §3.4).
+fn server_resumed(conn: &Conn) -> bool {
+    let hello = conn.hello.as_deref().and_then(client_hello);
+    hello.is_some_and(|ch| server_echoed(conn, &ch.session_id))
 }
 
 /// Whether the ServerHello the server sent on this connection acknowledged a name.
@@ -1028,13 +1036,22 @@ fn extensions_solicited(hello: &[u8], out: &[u8]) -> bool {
 /// Whether a plaintext ClientHello offers a session that `cache` holds, made with
 /// extended master secret, without offering extended master secret itself.
 fn drops_cached_ems(record: &[u8], cache: &mut InMemoryCache) -> bool {
-    let Some(id) = offered_id(record) else {
+    if hello_offers_ems(record) != Some(false) {
         return false;
-    };
-    hello_offers_ems(record) == Some(false)
-        && cache
+    }
+    // A ticket the server can open, else the session ID.
+    if let Some(ticket) = offered_ticket(record) {
+        let provider = SymbolicProvider::new(0);
+        let opened = cache
+            .ticket_keys()
+            .and_then(|keys| keys.open(&provider, &ticket, NOW));
+        return opened.is_some_and(|o| o.session.extended_master_secret);
+    }
+    offered_id(record).is_some_and(|id| {
+        cache
             .get(&id, NOW)
             .is_some_and(|cached| cached.extended_master_secret)
+    })
 }
 
 /// Whether a plaintext ClientHello record offers extended master secret.
@@ -1141,10 +1158,12 @@ impl Model for Tls12Model {
                     side: Side::ToServer,
                 });
                 let head = &conn.to_server.queue[0];
-                if self.cfg.unwilling
-                    && offered_id(head)
-                        .is_some_and(|id| state.cache.clone().get(&id, NOW).is_some())
-                {
+                let findable = match offered_ticket(head) {
+                    Some(_) => true,
+                    None => offered_id(head)
+                        .is_some_and(|id| state.cache.clone().get(&id, NOW).is_some()),
+                };
+                if self.cfg.unwilling && findable {
                     for why in Unwilling::ALL {
                         actions.push(Action::DeliverUnwilling { conn: i, why });
                     }
@@ -1399,6 +1418,16 @@ impl Tls12Model {
                     }
                     Move::Tamper => {
                         for (arg, &edit) in Tamper::ALL.iter().enumerate() {
+                            // These expect a certificate server (its curve, its signature).
+                            let certificate_bound = matches!(
+                                edit,
+                                Tamper::GroupsWithoutCertificateCurve
+                                    | Tamper::SchemesWithoutEcdsa
+                                    | Tamper::NistGroupsOnly
+                            );
+                            if self.cfg.psk && certificate_bound {
+                                continue;
+                            }
                             if queue.front().is_some_and(|r| tamper(r, edit).is_some()) {
                                 actions.push(Action::Attack {
                                     conn: i,
@@ -1513,7 +1542,11 @@ impl Tls12Model {
                         Some(Unwilling::Hook) => self.unwilling_server.clone(),
                         Some(Unwilling::ResumptionOff) => self.no_resumption_server.clone(),
                         Some(Unwilling::SuiteRemoved) => {
-                            let suite = cache.get(&offered?, NOW)?.suite;
+                            // The suite of the session offered, by ID or by ticket.
+                            let suite = match offered_ticket(&record) {
+                                Some(_) => c.offered.as_ref()?.suite,
+                                None => cache.get(&offered?, NOW)?.suite,
+                            };
                             let mut config = (*self.server).clone();
                             config.suites.retain(|s| s.suite != suite);
                             Arc::new(config)
@@ -1829,7 +1862,7 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
             "the server never resumes a session across a change of extended master secret",
             |_: &Tls12Model, s: &State| {
                 s.conns.iter().all(|c| match (&c.offered, &c.hello) {
-                    (Some(offered), Some(hello)) if server_echoed(c, &offered.id) => {
+                    (Some(offered), Some(hello)) if server_resumed(c) => {
                         hello_offers_ems(hello) == Some(offered.extended_master_secret)
                     }
                     _ => true,
@@ -2046,7 +2079,11 @@ pub fn properties(cfg: &Config) -> Vec<Property<Tls12Model>> {
                 |_: &Tls12Model, s: &State| {
                     s.conns.iter().any(|c| {
                         c.attacked == Some(Move::Downgrade)
-                            && c.cache_hit == Some(true)
+                            && (c.cache_hit == Some(true)
+                                || matches!(
+                                    c.ticket_key,
+                                    Some(TicketKeyUse::Current | TicketKeyUse::Previous)
+                                ))
                             && c.hello.as_deref().and_then(hello_offers_ems) == Some(false)
                             && c.server
                                 .as_ref()

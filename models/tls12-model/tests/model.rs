@@ -318,7 +318,7 @@ fn a_renegotiating_client_is_declined() {
 #[test]
 fn the_ci_sweep_stays_within_a_ci_job_and_covers_every_option() {
     let configs = tls12_model::check::sweep();
-    assert_eq!(configs.len(), 50);
+    assert_eq!(configs.len(), 53);
     // Three clients with an attacker are far beyond a CI job (see the README's table).
     assert!(configs.iter().all(|c| c.clients < 3 || c.attacker == 0));
     for option in [
@@ -327,6 +327,9 @@ fn the_ci_sweep_stays_within_a_ci_job_and_covers_every_option() {
         |c: &Config| c.renegotiate,
         |c: &Config| c.p384,
         |c: &Config| c.impostor,
+        |c: &Config| c.psk,
+        |c: &Config| c.tickets,
+        |c: &Config| c.alpn,
     ] {
         assert!(configs.iter().any(|c| option(c) && c.attacker > 0));
     }
