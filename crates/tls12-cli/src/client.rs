@@ -44,6 +44,17 @@ pub struct ClientArgs {
     /// Private key of the client certificate (PEM, PKCS#8 or PKCS#1).
     #[arg(long, value_name = "K.pem", requires = "cert")]
     key: Option<PathBuf>,
+    /// A pre-shared key, IDENTITY:HEXKEY (repeatable; picked by the server's hint when
+    /// one is named after it): the PSK and ECDHE_PSK suites are offered too. With --psk,
+    /// --ca may be left out for a server without a certificate.
+    #[arg(long, value_name = "IDENTITY:HEXKEY", value_parser = psk_arg)]
+    pub psk: Vec<(Vec<u8>, tls12::crypto::Secret)>,
+    /// Application protocols to offer with ALPN (e.g. h2,http/1.1).
+    #[arg(long, value_name = "P1,P2", value_delimiter = ',')]
+    pub alpn: Vec<String>,
+    /// Do not ask for or offer session tickets (RFC 5077): resume by session ID only.
+    #[arg(long)]
+    pub no_tickets: bool,
     /// After the first connection, connect N more times, each offering the latest session.
     #[arg(long, value_name = "N", default_value_t = 0)]
     reconnect: u32,
@@ -69,16 +80,42 @@ pub struct ClientArgs {
     send: String,
 }
 
+/// `--psk IDENTITY:HEXKEY`.
+fn psk_arg(text: &str) -> Result<(Vec<u8>, tls12::crypto::Secret), String> {
+    crate::common::parse_psk(text)
+}
+
 /// Runs the connections; `Err` is printed by `main` with the matching exit status.
 pub fn run(args: ClientArgs) -> Result<(), CliError> {
     let (host, port) = split_address(&args.address)?;
-    let ca = args.ca.as_ref().ok_or_else(|| {
-        usage(
-            "no trust anchors: pass --ca CA.pem, the CA that issued the server's certificate \
-             (`tls12 server` without --cert prints its path as \"CA certificate: ...\")",
-        )
-    })?;
-    let mut config = ClientConfig::new(load_roots(ca)?);
+    let roots = match (&args.ca, args.psk.is_empty()) {
+        (Some(ca), _) => load_roots(ca)?,
+        // A PSK alone may do without a CA (a server without a certificate).
+        (None, false) => tls12::crypto::ring::RingRoots::from_der_certs(&[])
+            .map_err(|e| fail(format!("no roots: {e}")))?,
+        (None, true) => {
+            return Err(usage(
+                "no trust anchors: pass --ca CA.pem, the CA that issued the server's \
+                 certificate (`tls12 server` without --cert prints its path as \"CA \
+                 certificate: ...\"), or --psk IDENTITY:HEXKEY",
+            ))
+        }
+    };
+    let mut config = ClientConfig::new(roots);
+    if !args.psk.is_empty() {
+        let keys = args
+            .psk
+            .iter()
+            .map(|(identity, key)| tls12::psk::ClientPsk {
+                identity: identity.clone(),
+                key: key.clone(),
+                hint: None,
+            })
+            .collect();
+        config = config.with_psk(keys);
+    }
+    config.alpn = crate::common::parse_alpn(&args.alpn)?;
+    config.tickets = !args.no_tickets;
     // Flights are noted only for --trace, the one place they are printed.
     config.flight_trace = args.trace;
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
@@ -116,9 +153,9 @@ pub fn run(args: ClientArgs) -> Result<(), CliError> {
         session = client.connect_once(session)?;
     }
     if let Some(path) = &args.sess_out {
-        let session = session
-            .as_ref()
-            .ok_or_else(|| fail("the server gave no session ID: nothing to write to --sess-out"))?;
+        let session = session.as_ref().ok_or_else(|| {
+            fail("the server gave no session ID or ticket: nothing to write to --sess-out")
+        })?;
         session_file::save(path, session)?;
     }
     Ok(())

@@ -147,14 +147,53 @@ pub fn outcome_line(summary: &HandshakeSummary) -> String {
     let group = summary
         .group
         .map_or_else(|| "none".to_owned(), |g| format!("{g:?}"));
-    format!(
+    let mut line = format!(
         "handshake: version={:?} suite={:?} group={group} resumed={} extended_master_secret={} session_id={}",
         summary.version,
         summary.suite,
         summary.resumed,
         summary.extended_master_secret,
         session_id_hex(summary),
-    )
+    );
+    if let Some(alpn) = &summary.alpn {
+        line.push_str(&format!(" alpn={}", String::from_utf8_lossy(alpn)));
+    }
+    if let Some(identity) = &summary.psk_identity {
+        line.push_str(&format!(
+            " psk_identity={}",
+            String::from_utf8_lossy(identity)
+        ));
+    }
+    line
+}
+
+/// `IDENTITY:HEXKEY` (the form of `--psk`): the identity's bytes and the key.
+pub fn parse_psk(text: &str) -> Result<(Vec<u8>, tls12::crypto::Secret), String> {
+    let (identity, key) = text
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{text:?} is not IDENTITY:HEXKEY"))?;
+    let key = unhex(key)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| format!("the key of {identity:?} is not hex (e.g. 1a2b3c...)"))?;
+    if identity.is_empty() || identity.len() > 0xffff {
+        return Err("a PSK identity is 1 to 65,535 bytes".into());
+    }
+    Ok((
+        identity.as_bytes().to_vec(),
+        tls12::crypto::Secret::new(key),
+    ))
+}
+
+/// A comma-separated `--alpn` list as protocol names (1 to 255 bytes each).
+pub fn parse_alpn(list: &[String]) -> Result<Vec<Vec<u8>>, CliError> {
+    list.iter()
+        .map(|p| match p.is_empty() || p.len() > 255 {
+            true => Err(usage(format!(
+                "--alpn {p:?}: a protocol name is 1 to 255 bytes"
+            ))),
+            false => Ok(p.as_bytes().to_vec()),
+        })
+        .collect()
 }
 
 /// The session ID in hex, or `none` when the server gave none.

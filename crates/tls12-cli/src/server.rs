@@ -78,6 +78,26 @@ pub struct ServerArgs {
     /// (OpenSSL's and rustls' default is the client's).
     #[arg(long)]
     prefer_server_order: bool,
+    /// A pre-shared key, IDENTITY:HEXKEY (repeatable): the PSK and ECDHE_PSK suites are
+    /// served beside the certificate suites (RFC 4279, RFC 5489).
+    #[arg(long, value_name = "IDENTITY:HEXKEY", value_parser = psk_arg)]
+    pub psk: Vec<(Vec<u8>, tls12::crypto::Secret)>,
+    /// The PSK identity hint to send (RFC 4279 §2).
+    #[arg(long, value_name = "TEXT", requires = "psk")]
+    pub psk_hint: Option<String>,
+    /// Serve without a certificate: PSK suites only (needs --psk).
+    #[arg(long, requires = "psk", conflicts_with_all = ["cert", "key"])]
+    pub psk_only: bool,
+    /// Do not issue or accept session tickets (RFC 5077); resumption by session ID only.
+    #[arg(long)]
+    pub no_tickets: bool,
+    /// How often the ticket key rotates (e.g. 12h); tickets sealed under the previous key
+    /// still resume (and are renewed) for one more period.
+    #[arg(long, value_name = "TIME", default_value = "12h", value_parser = parse_duration)]
+    pub ticket_lifetime: Duration,
+    /// Application protocols for ALPN, in our order of preference (e.g. h2,http/1.1).
+    #[arg(long, value_name = "P1,P2", value_delimiter = ',')]
+    pub alpn: Vec<String>,
     /// Sessions kept for resumption (oldest evicted first; 0 turns resumption off).
     #[arg(long, value_name = "N", default_value_t = 100)]
     cache_size: usize,
@@ -128,7 +148,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => 0.001,
         "s" => 1.0,
         "m" => 60.0,
-        _ => return Err(format!("{text:?}: the unit is ms, s or m (e.g. 10s)")),
+        "h" => 3600.0,
+        _ => return Err(format!("{text:?}: the unit is ms, s, m or h (e.g. 10s)")),
     };
     let value: f64 = number
         .trim()
@@ -139,6 +160,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("{text:?}: a time above zero, please"));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `--psk IDENTITY:HEXKEY`.
+fn psk_arg(text: &str) -> Result<(Vec<u8>, tls12::crypto::Secret), String> {
+    crate::common::parse_psk(text)
 }
 
 /// What the server counts; printed by `--stats`.
@@ -289,7 +315,11 @@ async fn serve(args: ServerArgs, setup: Setup) -> Result<(), CliError> {
     }
     print_block(&notes);
 
-    let cache = InMemoryCache::new(args.cache_size, SESSION_LIFETIME);
+    let mut cache = InMemoryCache::new(args.cache_size, SESSION_LIFETIME);
+    if !args.no_tickets {
+        let rotate_after = args.ticket_lifetime.as_secs().max(1);
+        cache = cache.with_tickets(tls12::session::TicketKeys::new(rotate_after));
+    }
     let shared = Arc::new(Shared {
         acceptor: TlsAcceptor::new(Arc::new(setup.config), cache),
         www: args.www,
@@ -585,6 +615,28 @@ async fn answer_http(
 /// Loads or generates the certificate and settles client authentication.
 fn configure(args: &ServerArgs) -> Result<Setup, CliError> {
     let mut notes = Vec::new();
+    let psk = (!args.psk.is_empty()).then(|| {
+        let mut store = tls12::psk::InMemoryPskStore::new();
+        for (identity, key) in &args.psk {
+            store.insert(identity, key.clone());
+        }
+        let hint = args.psk_hint.as_ref().map(|h| h.as_bytes().to_vec());
+        tls12::psk::ServerPsk::new(Arc::new(store), hint)
+    });
+    if args.psk_only {
+        let psk = psk.ok_or_else(|| usage("--psk-only needs --psk IDENTITY:HEXKEY"))?;
+        let mut config = ServerConfig::psk_only(psk);
+        apply_common(args, &mut config)?;
+        if args.client_auth != ClientAuthArg::None {
+            tracing::warn!("--client-auth is ignored with --psk-only: the key authenticates");
+        }
+        notes.push("no certificate: PSK suites only".into());
+        return Ok(Setup {
+            config,
+            ca_file: None,
+            notes,
+        });
+    }
     let (chain, key, generated) = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => (load_certs(cert)?, load_key(key)?, None),
         (None, None) => {
@@ -600,12 +652,10 @@ fn configure(args: &ServerArgs) -> Result<Setup, CliError> {
         _ => return Err(usage("--cert and --key go together")),
     };
     let mut config = ServerConfig::new(chain, key);
-    config.session_lifetime = SESSION_LIFETIME;
-    config.prefer_server_order = args.prefer_server_order;
-    // Flights are noted only for --trace, the one place they are printed.
-    config.flight_trace = args.trace;
-    // A server that cannot cache gives no session IDs rather than IDs it cannot honour.
-    config.resumption = args.cache_size > 0;
+    if let Some(psk) = psk {
+        config = config.with_psk(psk);
+    }
+    apply_common(args, &mut config)?;
     config.client_auth = match args.client_auth {
         ClientAuthArg::None => ClientAuth::None,
         ClientAuthArg::Optional => ClientAuth::Optional,
@@ -640,6 +690,23 @@ fn configure(args: &ServerArgs) -> Result<Setup, CliError> {
         ca_file: generated.map(|(_, ca_file)| ca_file),
         notes,
     })
+}
+
+/// What every server configuration takes from the command line.
+fn apply_common(
+    args: &ServerArgs,
+    config: &mut ServerConfig<RingProvider>,
+) -> Result<(), CliError> {
+    config.session_lifetime = SESSION_LIFETIME;
+    config.prefer_server_order = args.prefer_server_order;
+    // Flights are noted only for --trace, the one place they are printed.
+    config.flight_trace = args.trace;
+    // A server that cannot cache gives no session IDs rather than IDs it cannot honour;
+    // with --cache-size 0 it issues no tickets either: resumption is off.
+    config.resumption = args.cache_size > 0;
+    config.tickets = !args.no_tickets;
+    config.alpn = crate::common::parse_alpn(&args.alpn)?;
+    Ok(())
 }
 
 /// `<tmp>/tls12-<what>-<pid>.<ext>`.
@@ -715,7 +782,8 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        for bad in ["0s", "-1s", "ten", "10h", "", "nan", "1e300"] {
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(43_200)));
+        for bad in ["0s", "-1s", "ten", "10d", "", "nan", "1e300"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -115,9 +115,9 @@ fn usage_errors_exit_2_and_failures_exit_1() {
         ),
         (
             "a time without a known unit",
-            vec!["server", "--idle-timeout", "3h"],
+            vec!["server", "--idle-timeout", "3d"],
             2,
-            "ms, s or m",
+            "ms, s, m or h",
         ),
         (
             "bad --client-auth",
@@ -188,49 +188,61 @@ fn zero_setup_client_authentication() {
     );
 }
 
-/// `--sess-out` then `--sess-in` resumes across two runs of the client; the file is
-/// private and names the suite.
+/// `--sess-out` then `--sess-in` resumes across two runs of the client, by ticket (the
+/// default) and by session ID (a server with `--no-tickets`); the file is private and
+/// names the suite.
 #[test]
 fn a_session_file_resumes_in_a_later_run() {
     let dir = TempDir::new("sess-file");
     let pems = write_pems(&dir, "pki", KeyKind::Rsa2048);
-    let mut server = OurServer::start(&[
-        "--cert",
-        &pems.server_cert,
-        "--key",
-        &pems.server_key,
-        "--exit-after",
-        "2",
-    ]);
-    let sess = dir.path("session.json");
-    let sess = sess.to_str().unwrap();
-    let address = format!("localhost:{}", server.port);
-    let base = [address.as_str(), "--ca", &pems.ca, "--send", ""];
-    let (status, first, err) = run_client(&[&base[..], &["--sess-out", sess]].concat(), &[]);
-    assert!(status.success(), "{first}{err}");
-    let json = std::fs::read_to_string(sess).unwrap();
-    assert!(
-        json.contains("\"suite\": \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\""),
-        "{json}"
-    );
-    assert!(json.contains("\"server_name\": \"localhost\""), "{json}");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(sess).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+    for tickets in [true, false] {
+        let mut args = vec![
+            "--cert",
+            &pems.server_cert,
+            "--key",
+            &pems.server_key,
+            "--exit-after",
+            "2",
+        ];
+        if !tickets {
+            args.push("--no-tickets");
+        }
+        let mut server = OurServer::start(&args);
+        let sess = dir.path(&format!("session-{tickets}.json"));
+        let sess = sess.to_str().unwrap();
+        let address = format!("localhost:{}", server.port);
+        let base = [address.as_str(), "--ca", &pems.ca, "--send", ""];
+        let (status, first, err) = run_client(&[&base[..], &["--sess-out", sess]].concat(), &[]);
+        assert!(status.success(), "{first}{err}");
+        let json = std::fs::read_to_string(sess).unwrap();
+        assert!(
+            json.contains("\"suite\": \"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\""),
+            "{json}"
+        );
+        assert!(json.contains("\"server_name\": \"localhost\""), "{json}");
+        assert_eq!(json.contains("\"ticket\": \""), tickets, "{json}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(sess).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let (status, second, err) = run_client(&[&base[..], &["--sess-in", sess]].concat(), &[]);
+        assert!(status.success(), "{second}{err}");
+        assert!(
+            !second.contains("received:"),
+            "--send '' sends nothing: {second}"
+        );
+        let (first, second) = (first.trim(), second.trim());
+        assert_eq!(field(first, "resumed"), "false");
+        assert_eq!(field(second, "resumed"), "true", "tickets {tickets}");
+        match tickets {
+            // A ticket is the handle: no ID from the server, the client's own beside it.
+            true => assert_eq!(field(first, "session_id"), "none"),
+            false => assert_eq!(field(first, "session_id"), field(second, "session_id")),
+        }
+        server.finish();
     }
-    let (status, second, err) = run_client(&[&base[..], &["--sess-in", sess]].concat(), &[]);
-    assert!(status.success(), "{second}{err}");
-    assert!(
-        !second.contains("received:"),
-        "--send '' sends nothing: {second}"
-    );
-    let (first, second) = (first.trim(), second.trim());
-    assert_eq!(field(first, "resumed"), "false");
-    assert_eq!(field(second, "resumed"), "true");
-    assert_eq!(field(first, "session_id"), field(second, "session_id"));
-    server.finish();
 }
 
 /// SSLKEYLOGFILE: both ends log the same line for the same connection.

@@ -120,6 +120,9 @@ impl<C: SessionCache> SessionCache for SharedCache<C> {
     fn remove(&mut self, id: &SessionId) {
         self.lock().remove(id)
     }
+    fn with_ticket_keys(&mut self, f: &mut dyn FnMut(&mut tls12::session::TicketKeys)) -> bool {
+        self.lock().with_ticket_keys(f)
+    }
 }
 
 /// A server connection with the cache it consults and fills.

@@ -57,11 +57,13 @@ pub trait SessionCache: std::fmt::Debug {
     fn put(&mut self, session: Session, now: UnixTime);
     /// Forgets `id` (e.g. after a fatal alert on a connection resuming it, RFC 5246 §7.2).
     fn remove(&mut self, id: &SessionId);
-    /// The keys that seal and open session tickets (RFC 5077), if this server issues
-    /// them. They live with the cache because, like it, they are shared by every
-    /// connection of a server and change over time (rotation).
-    fn tickets(&mut self) -> Option<&mut TicketKeys> {
-        None
+    /// Runs `f` on the keys that seal and open session tickets (RFC 5077), if this server
+    /// issues them; whether it did. The keys live with the cache because, like it, they
+    /// are shared by every connection of a server and change over time (rotation); a
+    /// closure, not a reference, so that a cache behind a lock can lend them.
+    fn with_ticket_keys(&mut self, f: &mut dyn FnMut(&mut TicketKeys)) -> bool {
+        let _ = f;
+        false
     }
 }
 
@@ -99,6 +101,11 @@ impl InMemoryCache {
     /// The ticket keys, if any.
     pub fn ticket_keys(&self) -> Option<&TicketKeys> {
         self.tickets.as_ref()
+    }
+
+    /// The ticket keys, to rotate them, if any.
+    pub fn ticket_keys_mut(&mut self) -> Option<&mut TicketKeys> {
+        self.tickets.as_mut()
     }
 
     /// How many sessions are stored.
@@ -141,8 +148,14 @@ impl SessionCache for InMemoryCache {
         self.entries.retain(|s| s.id != *id);
     }
 
-    fn tickets(&mut self) -> Option<&mut TicketKeys> {
-        self.tickets.as_mut()
+    fn with_ticket_keys(&mut self, f: &mut dyn FnMut(&mut TicketKeys)) -> bool {
+        match &mut self.tickets {
+            Some(keys) => {
+                f(keys);
+                true
+            }
+            None => false,
+        }
     }
 }
 

@@ -713,7 +713,7 @@ fn certificate_and_psk_suites_coexist_on_one_server() {
 /// the previous key dropped) it no longer does.
 #[test]
 fn session_tickets_resume_rotate_and_fail_safe() {
-    use tls12::session::{SessionCache, TicketKeys};
+    use tls12::session::TicketKeys;
     let mut s = setup(KeyKind::EcdsaP256);
     s.client.tickets = true;
     let fresh_cache = || InMemoryCache::new(8, 3600).with_tickets(TicketKeys::new(3600));
@@ -749,7 +749,11 @@ fn session_tickets_resume_rotate_and_fail_safe() {
 
     // One rotation: the previous key still opens, and the ticket is renewed.
     let mut provider = RingProvider::new();
-    cache.tickets().unwrap().rotate(&mut provider, NOW).unwrap();
+    cache
+        .ticket_keys_mut()
+        .unwrap()
+        .rotate(&mut provider, NOW)
+        .unwrap();
     let (mut third, _) = connect(&s, &mut cache, Some(session.clone()));
     assert!(third.summary().unwrap().resumed);
     let renewed = new_session(&mut third).expect("a renewed ticket");
@@ -758,7 +762,11 @@ fn session_tickets_resume_rotate_and_fail_safe() {
     assert!(c.summary().unwrap().resumed, "the renewed ticket resumes");
 
     // Two rotations: the original ticket's key is gone.
-    cache.tickets().unwrap().rotate(&mut provider, NOW).unwrap();
+    cache
+        .ticket_keys_mut()
+        .unwrap()
+        .rotate(&mut provider, NOW)
+        .unwrap();
     let (c, _) = connect(&s, &mut cache, Some(session.clone()));
     assert!(!c.summary().unwrap().resumed);
 
@@ -768,7 +776,7 @@ fn session_tickets_resume_rotate_and_fail_safe() {
     let (mut c, _) = connect(&s, &mut strict, None);
     let session = new_session(&mut c).unwrap();
     strict
-        .tickets()
+        .ticket_keys_mut()
         .unwrap()
         .rotate(&mut provider, NOW)
         .unwrap();

@@ -1222,7 +1222,7 @@ impl Model for Tls12Model {
                 c.ignored = true;
             }
             Action::RotateTicketKey { drop_previous } => {
-                let keys = state.cache.tickets()?;
+                let keys = state.cache.ticket_keys_mut()?;
                 // The server's own randomness for its keys (a seed no connection uses).
                 let mut provider = SymbolicProvider::new(u64::from(u32::MAX));
                 keys.rotate(&mut provider, NOW).ok()?;

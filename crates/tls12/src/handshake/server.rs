@@ -684,7 +684,7 @@ fn process_client_hello<P: Provider>(
             let issue_ticket = config.resumption
                 && config.tickets
                 && offer.ticket.is_some()
-                && cache.tickets().is_some();
+                && cache.with_ticket_keys(&mut |_| {});
             full_handshake(config, cx, ch, offer, transcript, issue_ticket)
         }
     }
@@ -718,10 +718,10 @@ fn check_for_resumption<P: Provider>(
     }
     // RFC 5077 §3.4: a ticket first. One that does not open is no error: the server
     // falls back to the session ID, then to a full handshake.
-    let from_ticket = offer
-        .ticket
-        .filter(|t| !t.is_empty() && config.tickets)
-        .and_then(|ticket| cache.tickets()?.open(provider, ticket, now));
+    let mut from_ticket = None;
+    if let Some(ticket) = offer.ticket.filter(|t| !t.is_empty() && config.tickets) {
+        cache.with_ticket_keys(&mut |keys| from_ticket = keys.open(provider, ticket, now));
+    }
     let (session, renew_ticket, ticketed) = match from_ticket {
         Some(opened) => (opened.session, opened.stale, true),
         None if ch.session_id.is_empty() => return Ok(None),
@@ -1190,10 +1190,10 @@ fn send_ticket<P: Provider>(
     hs: &mut ServerHandshake<P>,
     session: &Session,
 ) -> Result<(), Error> {
-    let ticket = match cache.tickets() {
-        Some(keys) => keys.seal(cx.provider, session, cx.now)?,
-        None => Vec::new(),
-    };
+    let (provider, now) = (&mut *cx.provider, cx.now);
+    let mut sealed = Ok(Vec::new());
+    cache.with_ticket_keys(&mut |keys| sealed = keys.seal(provider, session, now));
+    let ticket = sealed?;
     let lifetime_hint = u32::try_from(config.session_lifetime).unwrap_or(u32::MAX);
     let message = crate::msgs::NewSessionTicket {
         lifetime_hint,
