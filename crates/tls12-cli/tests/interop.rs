@@ -156,11 +156,13 @@ fn our_server_with_s_client_rsa_suites_and_groups() {
 fn s_client_reconnect_resumes_on_our_server() {
     let dir = TempDir::new("reconnect");
     let pems = write_pems(&dir, "pki", KeyKind::EcdsaP256);
+    // Session IDs (tickets, on by default, have interop_branches.rs).
     let mut server = OurServer::start(&[
         "--cert",
         &pems.server_cert,
         "--key",
         &pems.server_key,
+        "--no-tickets",
         "--exit-after",
         "6",
     ]);
@@ -212,6 +214,7 @@ fn an_evicted_session_is_not_resumed_by_s_client() {
             &pems.server_key,
             "--cache-size",
             cache_size,
+            "--no-tickets",
             "--exit-after",
             "3",
         ]);
@@ -402,7 +405,8 @@ fn our_client_authenticates_to_s_server() {
 /// Matrix 7: both binaries: one full and two abbreviated handshakes, flight by flight.
 #[test]
 fn our_client_resumes_with_our_server_flight_by_flight() {
-    let mut server = OurServer::start(&["--trace", "--exit-after", "3"]);
+    // By session ID: the flights of the cache's path (a ticket adds NewSessionTicket).
+    let mut server = OurServer::start(&["--trace", "--no-tickets", "--exit-after", "3"]);
     let ca = server.printed_path("CA certificate");
     let (status, out, err) = run_client(
         &[
