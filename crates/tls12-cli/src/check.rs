@@ -129,6 +129,9 @@ pub struct ModelArgs {
     /// ALPN: clients offer h2 and http/1.1, the server prefers http/1.1.
     #[arg(long)]
     pub alpn: bool,
+    /// The server chooses suites by its own order (the reverse of the clients').
+    #[arg(long)]
+    pub server_order: bool,
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -161,6 +164,7 @@ impl ModelArgs {
             psk: self.psk,
             tickets: self.tickets,
             alpn: self.alpn,
+            server_order: self.server_order,
         })
     }
 }

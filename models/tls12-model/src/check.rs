@@ -126,8 +126,8 @@ impl std::fmt::Display for CheckReport {
         let c = &self.config;
         writeln!(
             f,
-            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} impostor={} attacker={} moves={:?} vary={} close={} renegotiate={} p384={} psk={} tickets={} alpn={}",
-            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.impostor, c.attacker, c.moves, c.vary, c.close, c.renegotiate, c.p384, c.psk, c.tickets, c.alpn
+            "config: clients={} conns={} cache={} unwilling={} ignore={} client_auth={:?} client_cert={} impostor={} attacker={} moves={:?} vary={} close={} renegotiate={} p384={} psk={} tickets={} alpn={} server_order={}",
+            c.clients, c.conns, c.cache, c.unwilling, c.ignore, c.client_auth, c.client_cert, c.impostor, c.attacker, c.moves, c.vary, c.close, c.renegotiate, c.p384, c.psk, c.tickets, c.alpn, c.server_order
         )?;
         writeln!(
             f,
@@ -179,7 +179,7 @@ impl std::fmt::Display for CheckReport {
 /// without and with an attacker of budget 1 (every move); 3 clients under each
 /// client-authentication setting without attacker or ignores (3 clients with an attacker
 /// are beyond a CI job); and one client with each option (`vary`, `close`,
-/// `renegotiate`, `p384`, `impostor`, `psk`, `tickets`, `alpn`) and the attacker. `--shard i/n` takes every n-th
+/// `renegotiate`, `p384`, `impostor`, `psk`, `tickets`, `alpn`, `server_order`) and the attacker. `--shard i/n` takes every n-th
 /// from the i-th.
 pub fn sweep() -> Vec<Config> {
     use tls12::handshake::ClientAuth;
@@ -256,7 +256,14 @@ pub fn sweep() -> Vec<Config> {
             tickets: true,
             ..one.clone()
         },
-        Config { alpn: true, ..one },
+        Config {
+            alpn: true,
+            ..one.clone()
+        },
+        Config {
+            server_order: true,
+            ..one
+        },
     ]);
     configs
 }

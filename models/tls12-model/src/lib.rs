@@ -209,6 +209,10 @@ pub struct Config {
     /// ALPN (RFC 7301): clients offer h2 then http/1.1, the server prefers http/1.1.
     #[serde(default)]
     pub alpn: bool,
+    /// The server chooses by its own order of suites (`prefer_server_order`), which is
+    /// the reverse of the clients' (else the clients' order rules).
+    #[serde(default)]
+    pub server_order: bool,
 }
 
 fn serialize_debug<T: fmt::Debug, S: serde::Serializer>(
@@ -241,6 +245,7 @@ impl Config {
             psk: false,
             tickets: false,
             alpn: false,
+            server_order: false,
         }
     }
 }
@@ -647,6 +652,10 @@ impl Tls12Model {
         };
         if cfg.alpn {
             server.alpn = SERVER_ALPN.iter().map(|p| p.to_vec()).collect();
+        }
+        if cfg.server_order {
+            server.prefer_server_order = true;
+            server.suites.reverse();
         }
         server.client_auth = cfg.client_auth;
         server.client_roots = Some(pki.roots.clone());

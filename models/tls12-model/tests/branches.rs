@@ -67,3 +67,23 @@ fn alpn_agrees_under_every_interleaving() {
         &["both ends agree on an application protocol"],
     );
 }
+
+/// Cause 7 of the conformance issue under the model: with the server choosing by its own
+/// order (the reverse of the clients'), every property still holds and handshakes
+/// complete.
+#[test]
+fn the_servers_order_holds_under_every_interleaving() {
+    holds_and_reaches(
+        Config {
+            server_order: true,
+            unwilling: true,
+            attacker: 1,
+            moves: Move::ALL.to_vec(),
+            ..Config::plain(1)
+        },
+        &[
+            "a full handshake completes",
+            "a resumed handshake completes",
+        ],
+    );
+}

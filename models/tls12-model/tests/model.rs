@@ -318,7 +318,7 @@ fn a_renegotiating_client_is_declined() {
 #[test]
 fn the_ci_sweep_stays_within_a_ci_job_and_covers_every_option() {
     let configs = tls12_model::check::sweep();
-    assert_eq!(configs.len(), 53);
+    assert_eq!(configs.len(), 54);
     // Three clients with an attacker are far beyond a CI job (see the README's table).
     assert!(configs.iter().all(|c| c.clients < 3 || c.attacker == 0));
     for option in [
@@ -330,6 +330,7 @@ fn the_ci_sweep_stays_within_a_ci_job_and_covers_every_option() {
         |c: &Config| c.psk,
         |c: &Config| c.tickets,
         |c: &Config| c.alpn,
+        |c: &Config| c.server_order,
     ] {
         assert!(configs.iter().any(|c| option(c) && c.attacker > 0));
     }
