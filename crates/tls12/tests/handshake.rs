@@ -319,6 +319,30 @@ fn alpn_picks_by_the_servers_order_or_refuses() {
     );
 }
 
+/// RFC 7301 §3.1: "Empty strings MUST NOT be included", and a name is at most 255
+/// bytes: names a client cannot send are left out of its offer.
+#[test]
+fn alpn_names_that_cannot_be_sent_are_left_out() {
+    use tls12::msgs::{ClientExtension, HandshakeMessage, HandshakePayload, KeyExchange};
+    let mut s = setup(KeyKind::EcdsaP256);
+    s.client.alpn = vec![Vec::new(), b"h2".to_vec(), vec![b'x'; 256]];
+    let mut client = client_with(&s.client, None);
+    let out = client.take_output();
+    let msg = HandshakeMessage::read_bytes(&out[5..], KeyExchange::Ecdhe).unwrap();
+    let HandshakePayload::ClientHello(ch) = msg.payload else {
+        panic!("{msg:?}")
+    };
+    let offered: Vec<Vec<u8>> = ch
+        .extensions()
+        .iter()
+        .find_map(|e| match e {
+            ClientExtension::Alpn(names) => Some(names.iter().map(|n| n.0.clone()).collect()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(offered, [b"h2".to_vec()]);
+}
+
 #[test]
 fn an_expired_session_is_not_resumed() {
     let s = setup(KeyKind::EcdsaP256);
