@@ -144,7 +144,7 @@ fn parse_warmup(text: &str) -> Result<Duration, String> {
         .trim_end_matches(|c: char| c.is_ascii_alphabetic())
         .parse::<f64>()
     {
-        Ok(zero) if zero == 0.0 => Ok(Duration::ZERO),
+        Ok(0.0) => Ok(Duration::ZERO),
         _ => parse_duration(text),
     }
 }

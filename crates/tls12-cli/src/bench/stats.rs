@@ -139,7 +139,7 @@ impl Recorder {
             })
             .collect();
         // Most frequent first; the BTreeMap order breaks ties, so the order is stable.
-        failures.sort_by(|a, b| b.count.cmp(&a.count));
+        failures.sort_by_key(|f| std::cmp::Reverse(f.count));
         Summary {
             elapsed_s: seconds,
             handshakes: Counts {
@@ -327,7 +327,7 @@ mod tests {
             r.handshake(Duration::from_millis(ms), FULL);
         }
         let s = r.summary(Duration::from_secs(10));
-        let all = s.latency_ms.all.unwrap();
+        let all = s.latency_ms.all.clone().unwrap();
         for (got, want) in [
             (all.p50, 5_000.0),
             (all.p90, 9_000.0),
