@@ -443,7 +443,9 @@ fn hint(cause: &str, example: &str, report: &Report) -> String {
     } else if cause == "alert received: protocol_version" {
         "the server does not speak TLS 1.2 (a TLS 1.3-only server answers so)".into()
     } else if cause == "alert received: handshake_failure" {
-        "no cipher suite or group in common: see --suite and --group".into()
+        "no cipher suite or group in common: see --suite and --group; an ECDSA \
+         certificate's curve must be among the groups offered (RFC 8422 §5.1.1)"
+            .into()
     } else if cause == "alert sent: bad_certificate" && example.contains("not valid for the name") {
         format!(
             "the certificate is not for {:?}: pass the name it is for with --server-name",
