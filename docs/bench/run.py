@@ -26,6 +26,7 @@ everywhere; session tickets on (both servers' default, and the bench's). Only
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -139,17 +140,32 @@ def bench(port, pid, secs, concurrency, ratio, threads, warmup=WARMUP):
     }
 
 
-def s_time(port, mode, secs):
+def s_time(port, pid, mode, secs):
     args = ["openssl", "s_time", "-connect", f"127.0.0.1:{port}", f"-{mode}", "-time",
             str(secs), "-cipher", SUITE, "-tls1_2"]
+    before, server_before = children_cpu(), proc_cpu(pid)
     start = time.time()
     run = subprocess.run(args, capture_output=True, text=True, timeout=secs * 10 + 30)
     wall = time.time() - start
+    cpu, server_cpu = children_cpu() - before, proc_cpu(pid) - server_before
     m = re.search(r"(\d+) connections in [\d.]+ real seconds", run.stdout)
     if not m:
         sys.exit(f"s_time -{mode}: no count\n{run.stdout}\n{run.stderr}")
-    return {"command": " ".join(args), "connections": int(m.group(1)),
-            "rate": int(m.group(1)) / wall}
+    n = int(m.group(1))
+    return {"command": " ".join(args), "connections": n, "rate": n / wall,
+            "client_cpu_ms": cpu * 1000 / n, "server_cpu_ms": server_cpu * 1000 / n}
+
+
+def proc_cpu(pid):
+    """User + system CPU seconds of a running process, from /proc (USER_HZ ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu():
+    """User + system CPU seconds of the children that have ended (s_time's, here)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def machine():
@@ -180,9 +196,9 @@ def main():
             rounds = []
             for n in range(3):
                 row = {
-                    "s_time_new": s_time(ossl_port, "new", secs),
+                    "s_time_new": s_time(ossl_port, ossl.pid, "new", secs),
                     "bench_full": bench(ossl_port, ossl.pid, secs, 1, 0, 1, warmup="0"),
-                    "s_time_reuse": s_time(ossl_port, "reuse", secs),
+                    "s_time_reuse": s_time(ossl_port, ossl.pid, "reuse", secs),
                     "bench_resumed": bench(ossl_port, ossl.pid, secs, 1, 1, 1, warmup="0"),
                 }
                 print(f"   round {n + 1}: " + ", ".join(
