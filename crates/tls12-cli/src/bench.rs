@@ -699,7 +699,7 @@ fn show_progress(live: &Live, done: &AtomicBool, warmup: Duration) {
             n => 100.0 * resumed as f64 / n as f64,
         };
         bar.set_message(format!(
-            "{:>6.1} s{}  {} handshakes  {}/s now  {}/s overall  {} failed  {:.1} % resumed",
+            "{:.1} s{}  {} handshakes  {}/s now  {}/s avg  {} failed  {:.0} % resumed",
             elapsed.as_secs_f64(),
             if elapsed < warmup { " (warmup)" } else { "" },
             thousands(completed as f64),
