@@ -558,6 +558,11 @@ fn render(r: &Report) -> String {
             100.0 * s.resumption_hit.unwrap_or(0.0),
             100.0 * s.resumed_share.unwrap_or(0.0)
         );
+    } else if r.resume_ratio > 0.0 && h.total > 0 {
+        let _ = writeln!(
+            out,
+            "  no session was offered: the server gave neither a session ID nor a ticket"
+        );
     }
     if let Some(all) = &s.latency_ms.all {
         let _ = writeln!(out);
