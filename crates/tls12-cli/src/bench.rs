@@ -208,7 +208,8 @@ struct Report {
     /// "closed-loop" or "open-loop".
     mode: &'static str,
     concurrency: u32,
-    rate: Option<f64>,
+    /// `--rate`: handshakes started per second in the open loop.
+    scheduled_rate: Option<f64>,
     threads: u16,
     resume_ratio: f64,
     /// How sessions were offered: "ticket" (RFC 5077, falling back to the session ID when
@@ -378,7 +379,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             None => "closed-loop",
         },
         concurrency,
-        rate: args.rate,
+        scheduled_rate: args.rate,
         threads: args.threads,
         resume_ratio: args.resume_ratio,
         resumption: match args.no_tickets {
@@ -483,7 +484,7 @@ fn render(r: &Report) -> String {
             false => String::new(),
         }
     );
-    let load = match r.rate {
+    let load = match r.scheduled_rate {
         Some(rate) => format!(
             "open loop, {} handshakes/s scheduled, at most {} in flight",
             thousands(rate),
@@ -595,7 +596,7 @@ fn render(r: &Report) -> String {
         let _ = writeln!(
             out,
             "  (handshake: TCP connect to Finished{}; response: request sent to response read)",
-            match r.rate {
+            match r.scheduled_rate {
                 Some(_) => ", from the scheduled start",
                 None => "",
             }
