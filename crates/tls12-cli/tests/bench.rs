@@ -440,7 +440,10 @@ fn bench_open_loop_keeps_its_schedule_and_skips_the_warmup() {
     let r = ran.json();
     assert_eq!(r["mode"], "open-loop");
     assert_eq!(r["scheduled_rate"], 200.0);
-    assert!(r["rate"]["total"].is_number(), "the setting must not shadow the result");
+    assert!(
+        r["rate"]["total"].is_number(),
+        "the setting must not shadow the result"
+    );
     let elapsed = r["elapsed_s"].as_f64().unwrap();
     assert!((0.95..=1.1).contains(&elapsed), "measured {elapsed} s");
     // 200 a second for one second, warmup excluded; a loaded machine may start a few
