@@ -162,7 +162,7 @@ pub fn run(args: ClientArgs) -> Result<(), CliError> {
 }
 
 /// `HOST:PORT`, with `[v6]` brackets removed from the host.
-fn split_address(address: &str) -> Result<(String, u16), CliError> {
+pub(crate) fn split_address(address: &str) -> Result<(String, u16), CliError> {
     let bad = || {
         usage(format!(
             "{address:?} is not HOST:PORT (e.g. 127.0.0.1:4433)"

@@ -139,7 +139,7 @@ pub struct ServerArgs {
 }
 
 /// `10s`, `500ms`, `2m`, `1.5s`, or a bare number of seconds; more than zero.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => text.split_at(i),
         None => (text, "s"),
