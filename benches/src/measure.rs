@@ -5,10 +5,51 @@
 //! of `rounds` rounds run; a round takes one sample of every contender, starting with a
 //! different one each round. A contender's result is the best (lowest) of its per-block
 //! medians: a block disturbed by other load on the machine is discarded as a whole.
+//!
+//! On a shared machine most samples are disturbed: with more runnable threads than
+//! cores, the scheduler takes the processor away in the middle of a sample, and wall time
+//! counts the wait as ours. So by default ([`Clock::Cpu`]) each sample is scaled by the
+//! share of its wall time that the thread actually ran (thread CPU time over wall time,
+//! both read around the sample): for a contender timed from outside that is exactly its
+//! CPU time; for a side's share, timed call by call inside the sample, it removes the
+//! waits in proportion (the scheduler's interruptions fall on calls in proportion to
+//! their length). What load still costs (caches and the memory bus shared with other
+//! work) falls on interleaved contenders alike. [`Clock::Wall`] is the plain wall clock.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::scenarios::Scenario;
+
+/// What a sample's time is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// Wall time scaled by the share of it the thread ran: time descheduled does not
+    /// count.
+    Cpu,
+    /// Wall time.
+    Wall,
+}
+
+/// The thread's CPU time so far.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Runs one sample of `run` and returns the time to count (see [`Clock`]).
+fn sample(run: &mut dyn FnMut(u64) -> Duration, iters: u64, clock: Clock) -> Duration {
+    match clock {
+        Clock::Wall => run(iters),
+        Clock::Cpu => {
+            let (cpu, wall) = (thread_cpu(), Instant::now());
+            let took = run(iters);
+            let (wall, cpu) = (wall.elapsed(), thread_cpu().saturating_sub(cpu));
+            // Never scale up: CPU time read a little later than the wall clock.
+            let ran = (cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9)).min(1.0);
+            took.mul_f64(ran)
+        }
+    }
+}
 
 /// How long to measure.
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +60,8 @@ pub struct Sampler {
     pub rounds: usize,
     /// Blocks; the best block median is kept.
     pub blocks: usize,
+    /// What a sample's time is.
+    pub clock: Clock,
 }
 
 impl Default for Sampler {
@@ -27,6 +70,7 @@ impl Default for Sampler {
             sample: Duration::from_millis(20),
             rounds: 7,
             blocks: 3,
+            clock: Clock::Cpu,
         }
     }
 }
@@ -43,10 +87,10 @@ pub struct Estimate {
 }
 
 /// Iterations of `run` that take about `target`.
-fn calibrate(run: &mut dyn FnMut(u64) -> Duration, target: Duration) -> u64 {
+fn calibrate(run: &mut dyn FnMut(u64) -> Duration, target: Duration, clock: Clock) -> u64 {
     let mut iters = 1u64;
     loop {
-        let took = run(iters);
+        let took = sample(run, iters, clock);
         if took >= target / 4 || iters >= 1 << 40 {
             let per = took.as_secs_f64() / iters as f64;
             return ((target.as_secs_f64() / per.max(1e-12)) as u64).max(1);
@@ -70,7 +114,7 @@ pub fn measure(scenario: &mut Scenario, sampler: Sampler) -> Vec<Estimate> {
     let iters: Vec<u64> = scenario
         .contenders
         .iter_mut()
-        .map(|c| calibrate(&mut c.run, sampler.sample))
+        .map(|c| calibrate(&mut c.run, sampler.sample, sampler.clock))
         .collect();
     let mut best: Vec<Option<Estimate>> = vec![None; n];
     for _ in 0..sampler.blocks.max(1) {
@@ -78,7 +122,7 @@ pub fn measure(scenario: &mut Scenario, sampler: Sampler) -> Vec<Estimate> {
         for round in 0..sampler.rounds.max(1) {
             for k in 0..n {
                 let i = (round + k) % n;
-                let took = (scenario.contenders[i].run)(iters[i]);
+                let took = sample(&mut scenario.contenders[i].run, iters[i], sampler.clock);
                 samples[i].push(took.as_secs_f64() / iters[i] as f64);
             }
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tls12::crypto::AeadAlgorithm;
 use tls12::pki::KeyKind;
 use tls12_benches::fixture::Aead;
-use tls12_benches::measure::{human, measure, Estimate, Sampler};
+use tls12_benches::measure::{human, measure, Clock, Estimate, Sampler};
 use tls12_benches::{scenarios, Role, Scenario, Unit};
 
 const USAGE: &str =
@@ -22,6 +22,8 @@ const USAGE: &str =
   --sample-ms N  target duration of one sample (default 20)
   --rounds N     samples per block and contender (default 7)
   --blocks N     blocks; the best block median is kept (default 3)
+  --wall         count wall time (default: wall time scaled by the share of it the
+                 thread ran, so that time descheduled by other work is not counted)
   --only TEXT    only scenarios whose name contains TEXT (or one of TEXT,TEXT,...)
   --profile ROLE run only contender ROLE (tls12, rustls, floor, ring, tls12-client, ...)
                  of the selected scenarios for --seconds each, for perf or callgrind
@@ -52,11 +54,13 @@ fn options() -> Result<Options, String> {
                     sample: Duration::from_millis(10),
                     rounds: 5,
                     blocks: 2,
+                    ..sampler
                 }
             }
             "--sample-ms" => sampler.sample = Duration::from_millis(number("--sample-ms")?),
             "--rounds" => sampler.rounds = number("--rounds")? as usize,
             "--blocks" => sampler.blocks = number("--blocks")? as usize,
+            "--wall" => sampler.clock = Clock::Wall,
             "--only" => only = Some(args.next().ok_or("--only needs a text")?),
             "--profile" => profile = Some(args.next().ok_or("--profile needs a role")?),
             "--seconds" => seconds = number("--seconds")?,
@@ -179,9 +183,13 @@ fn main() {
     let sampler = options.sampler;
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     eprintln!(
-        "tls12 summary: samples of ~{} ms, {} rounds x {} blocks, contenders interleaved; \
-         load average {}",
+        "tls12 summary: samples of ~{} ms ({}), {} rounds x {} blocks, contenders \
+         interleaved; load average {}",
         sampler.sample.as_millis(),
+        match sampler.clock {
+            Clock::Cpu => "time the thread ran",
+            Clock::Wall => "wall time",
+        },
         sampler.rounds,
         sampler.blocks,
         load.split_whitespace()

@@ -24,7 +24,6 @@ struct Common<P: Provider> {
     provider: P,
     records: RecordLayer<P>,
     events: VecDeque<Event>,
-    received: Vec<u8>,
     /// Application data written before the handshake completed.
     pending: Vec<u8>,
     /// The peer's messages since our last flight, for the flight trace.
@@ -41,7 +40,6 @@ impl<P: Provider> Common<P> {
             provider,
             records: RecordLayer::with_trace(trace),
             events: VecDeque::new(),
-            received: Vec::new(),
             pending: Vec::new(),
             inbound: Vec::new(),
             trace,
@@ -243,7 +241,13 @@ impl<P: Provider> Common<P> {
     /// data are handled here, handshake messages and ChangeCipherSpec by the state
     /// machine.
     fn drive(&mut self, now: UnixTime, machine: &mut impl Machine<P>) -> Result<(), Error> {
-        while let Some(incoming) = self.records.next(&self.provider)? {
+        loop {
+            // Application data is held (where it was decrypted) only in AppData; before,
+            // it is refused.
+            let in_traffic = machine.phase() == Phase::AppData;
+            let Some(incoming) = self.records.next(&self.provider, in_traffic)? else {
+                return Ok(());
+            };
             match incoming {
                 Incoming::Alert(alert) => {
                     if self.handle_alert(alert)? {
@@ -251,10 +255,10 @@ impl<P: Provider> Common<P> {
                         return Ok(());
                     }
                 }
-                Incoming::ApplicationData(data) => match machine.phase() {
-                    Phase::AppData => self.received.extend_from_slice(&data),
-                    _ => return Err(Error::unexpected(machine.name(), "ApplicationData")),
-                },
+                Incoming::ApplicationData(_) if !in_traffic => {
+                    return Err(Error::unexpected(machine.name(), "ApplicationData"));
+                }
+                Incoming::ApplicationData(_) => {}
                 incoming => {
                     let received = FlightItem::of(&incoming);
                     machine.step(&mut self.context(now), incoming)?;
@@ -266,7 +270,6 @@ impl<P: Provider> Common<P> {
                 }
             }
         }
-        Ok(())
     }
 }
 
@@ -283,9 +286,59 @@ macro_rules! connection_io {
             self.common.records.has_output()
         }
 
-        /// The application data received so far, leaving the buffer empty.
+        /// The bytes to send to the peer, left in the connection's buffer: write them,
+        /// then say how many went with [`Self::consume_output`]. Unlike
+        /// [`Self::take_output`] this allocates nothing: the buffer is reused.
+        pub fn output(&self) -> &[u8] {
+            self.common.records.output()
+        }
+
+        /// Marks the first `n` bytes of [`Self::output`] sent.
+        pub fn consume_output(&mut self, n: usize) {
+            self.common.records.consume_output(n)
+        }
+
+        /// The application data received so far, copied into one vector, leaving none
+        /// to read. [`Self::received`] reads it without a copy.
         pub fn take_received(&mut self) -> Vec<u8> {
-            std::mem::take(&mut self.common.received)
+            self.common.records.take_received()
+        }
+
+        /// The oldest application data received and not yet read, as a slice of the
+        /// receive buffer where its record was decrypted: one record's plaintext (or what
+        /// is left of it), empty when nothing is waiting. Mark what was used with
+        /// [`Self::consume_received`]; the next call gives the rest or the next record's,
+        /// so a reader loops until it gets an empty slice.
+        pub fn received(&self) -> &[u8] {
+            self.common.records.received()
+        }
+
+        /// Marks the first `n` bytes of application data read (at most
+        /// [`Self::received_len`]), across records.
+        pub fn consume_received(&mut self, n: usize) {
+            self.common.records.consume_received(n)
+        }
+
+        /// How many bytes of application data are waiting to be read, in all records.
+        pub fn received_len(&self) -> usize {
+            self.common.records.received_len()
+        }
+
+        /// Copies as much waiting application data as fits into `buf` and marks it read:
+        /// the number of bytes copied (0 when none is waiting). The shape of
+        /// [`std::io::Read::read`], for callers that have a buffer of their own.
+        pub fn read_received(&mut self, buf: &mut [u8]) -> usize {
+            let mut copied = 0;
+            for chunk in self.common.records.received_chunks() {
+                let n = chunk.len().min(buf.len() - copied);
+                crate::record::copy_from(&mut buf[copied..copied + n], &chunk[..n]);
+                copied += n;
+                if copied == buf.len() {
+                    break;
+                }
+            }
+            self.common.records.consume_received(copied);
+            copied
         }
 
         /// The next event, oldest first.

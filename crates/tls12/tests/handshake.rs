@@ -146,6 +146,53 @@ fn every_suite_completes_and_carries_data_both_ways() {
 }
 
 #[test]
+fn application_data_is_read_in_place_and_output_is_lent() {
+    // AES-GCM (an explicit nonce in front of each record's plaintext) and ChaCha20 (none).
+    for suite in &ALL_SUITES[..3] {
+        let mut base = setup(KeyKind::EcdsaP256);
+        base.client.suites = vec![*suite];
+        let mut cache = InMemoryCache::new(10, 3600);
+        let (mut client, mut server) = connect(&base, &mut cache, None);
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        server.send(&data).unwrap();
+        server.send(b"").unwrap();
+        server.send(b"tail").unwrap();
+        // The wire in pieces that cut records anywhere, each consumed as it is written.
+        let mut got = Vec::new();
+        let mut piece = 1;
+        while !server.output().is_empty() {
+            let n = piece.min(server.output().len());
+            client.receive(&server.output()[..n], NOW).unwrap();
+            server.consume_output(n);
+            piece = piece * 3 + 1;
+            // Read by slice, a little of it, then through a small buffer.
+            let chunk = client.received();
+            let take = chunk.len().min(1000);
+            got.extend_from_slice(&chunk[..take]);
+            client.consume_received(take);
+            let mut buf = [0u8; 777];
+            let n = client.read_received(&mut buf);
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(client.received_len(), data.len() + 4 - got.len());
+        got.extend(client.take_received());
+        assert_eq!(got.len(), data.len() + 4);
+        assert_eq!(&got[..data.len()], data, "{:?}", suite.suite);
+        assert_eq!(&got[data.len()..], b"tail");
+        assert!(client.received().is_empty());
+        assert_eq!(client.read_received(&mut [0; 8]), 0);
+        // Nothing is lost when the reader waits: two writes, then one read of both.
+        server.send(b"one").unwrap();
+        server.send(b"two").unwrap();
+        let wire = server.take_output();
+        client.receive(&wire, NOW).unwrap();
+        assert_eq!(client.received(), b"one");
+        assert_eq!(client.received_len(), 6);
+        assert_eq!(client.take_received(), b"onetwo");
+    }
+}
+
+#[test]
 fn a_stored_session_resumes_with_the_same_master_secret() {
     let setup = setup(KeyKind::EcdsaP256);
     let mut cache = InMemoryCache::new(10, 3600);

@@ -1,9 +1,12 @@
-//! Cutting a byte stream into records.
+//! Cutting a byte stream into records, and the receive buffer records are opened in.
+
+use std::collections::VecDeque;
+use std::ops::Range;
 
 use crate::codec::{Codec, Reader};
 use crate::msgs::enums::{ContentType, ProtocolVersion};
 use crate::msgs::header::{RecordHeader, MAX_CIPHERTEXT_LEN};
-use crate::record::RecordError;
+use crate::record::{extend_from, RecordError, RETAIN};
 
 /// One record as it came off the wire: its payload may still be protected.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -29,24 +32,49 @@ impl OpaqueRecord {
     }
 }
 
+/// A record cut out of the [`Deframer`]'s buffer without moving it: its header, and where
+/// its fragment lies in the buffer ([`Deframer::fragment`], [`Deframer::fragment_mut`]).
+/// The range stays valid until the next [`Deframer::push`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RecordInPlace {
+    /// The content type from the header.
+    pub typ: ContentType,
+    /// The record-layer version from the header.
+    pub version: ProtocolVersion,
+    /// Where the fragment lies in the deframer's buffer.
+    pub fragment: Range<usize>,
+}
+
 /// Buffers received bytes and hands out whole records. It never holds more than one
 /// partial record beyond what the caller has not popped yet, and a broken header is
 /// reported as soon as its five bytes are in, before its body arrives.
 ///
+/// It is also the receive buffer of a connection: a record is opened in place where it
+/// lies ([`Deframer::pop_in_place`], [`Deframer::fragment_mut`]), and the plaintext of
+/// application data stays there, held for the application ([`Deframer::hold`]), until
+/// it is read ([`Deframer::held`], [`Deframer::release`]). Nothing is copied on the way.
+///
 /// Popped records are not cut from the front of the buffer one by one (that moves the
-/// rest of a large read once per record); a read offset advances instead, and the
-/// buffer is compacted when it is all consumed or on the next push.
+/// rest of a large read once per record); a read offset advances instead. Bytes that are
+/// done with are dropped when everything is (no move at all: the common case of whole
+/// records read whole), or when a push would otherwise grow the buffer (then what is
+/// still needed, a partial record and unread plaintext, moves to the front once).
 #[derive(Clone, Debug, Default)]
 pub struct Deframer {
     buf: Vec<u8>,
     /// Where the unread bytes start.
     start: usize,
+    /// Plaintext held for the application, oldest first: ranges of `buf` before `start`.
+    held: VecDeque<Range<usize>>,
 }
 
-/// Two deframers are equal when they hold the same unread bytes, wherever those sit.
+/// Two deframers are equal when they hold the same unread bytes and the same plaintext
+/// for the application, wherever those sit and however the plaintext is cut in records.
 impl PartialEq for Deframer {
     fn eq(&self, other: &Self) -> bool {
         self.unread() == other.unread()
+            && self.held_len() == other.held_len()
+            && self.held_bytes().eq(other.held_bytes())
     }
 }
 
@@ -55,6 +83,13 @@ impl Eq for Deframer {}
 impl std::hash::Hash for Deframer {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.unread().hash(state);
+        // Byte by byte, so that the hash does not depend on how the plaintext was cut
+        // into records (as equality does not). Only the model hashes connections, and
+        // its states hold no unread plaintext.
+        state.write_usize(self.held_len());
+        for byte in self.held_bytes() {
+            state.write_u8(byte);
+        }
     }
 }
 
@@ -69,11 +104,37 @@ impl Deframer {
 
     /// Takes received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
-        if self.start > 0 {
-            self.buf.drain(..self.start);
-            self.start = 0;
+        if self.buf.capacity() - self.buf.len() < bytes.len() {
+            self.compact();
         }
-        self.buf.extend_from_slice(bytes);
+        extend_from(&mut self.buf, bytes);
+    }
+
+    /// Drops the bytes nobody needs any more from the front of the buffer: popped
+    /// records, except the plaintext still held.
+    fn compact(&mut self) {
+        let keep = self.held.front().map_or(self.start, |r| r.start);
+        if keep == 0 {
+            return;
+        }
+        self.buf.drain(..keep);
+        self.start -= keep;
+        for range in &mut self.held {
+            *range = range.start - keep..range.end - keep;
+        }
+    }
+
+    /// Empties the buffer once nothing in it is needed: no unread bytes, no held
+    /// plaintext. No byte moves.
+    fn reset_if_done(&mut self) {
+        if self.start == self.buf.len() && self.held.is_empty() {
+            self.start = 0;
+            if self.buf.capacity() > RETAIN {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
+        }
     }
 
     /// Bytes received and not yet handed out as a record.
@@ -85,9 +146,24 @@ impl Deframer {
         &self.buf[self.start..]
     }
 
-    /// The next whole record, `Ok(None)` if more bytes are needed, or the fatal error
-    /// the stream has.
+    /// The next whole record, copied out, `Ok(None)` if more bytes are needed, or the
+    /// fatal error the stream has.
     pub fn pop(&mut self) -> Result<Option<OpaqueRecord>, RecordError> {
+        let Some(record) = self.pop_in_place()? else {
+            return Ok(None);
+        };
+        let payload = self.fragment(&record).to_vec();
+        self.reset_if_done();
+        Ok(Some(OpaqueRecord {
+            typ: record.typ,
+            version: record.version,
+            payload,
+        }))
+    }
+
+    /// The next whole record, left where it lies in the buffer, `Ok(None)` if more bytes
+    /// are needed, or the fatal error the stream has.
+    pub fn pop_in_place(&mut self) -> Result<Option<RecordInPlace>, RecordError> {
         if self.buffered() < RecordHeader::LEN {
             return Ok(None);
         }
@@ -103,20 +179,97 @@ impl Deframer {
         if header.len == 0 && header.typ != ContentType::ApplicationData {
             return Err(RecordError::EmptyFragment(header.typ));
         }
-        let Ok(payload) = r.take(header.len as usize, "record") else {
+        let from = self.start + RecordHeader::LEN;
+        let to = from + header.len as usize;
+        if to > self.buf.len() {
             return Ok(None);
-        };
-        let record = OpaqueRecord {
+        }
+        self.start = to;
+        Ok(Some(RecordInPlace {
             typ: header.typ,
             version: header.version,
-            payload: payload.to_vec(),
-        };
-        self.start += RecordHeader::LEN + header.len as usize;
-        if self.start == self.buf.len() {
-            self.buf.clear();
-            self.start = 0;
+            fragment: from..to,
+        }))
+    }
+
+    /// The fragment of a record [`Deframer::pop_in_place`] handed out (empty if the
+    /// buffer has since been pushed to and the range no longer fits).
+    pub fn fragment(&self, record: &RecordInPlace) -> &[u8] {
+        self.buf.get(record.fragment.clone()).unwrap_or_default()
+    }
+
+    /// The same, to open in place.
+    pub fn fragment_mut(&mut self, record: &RecordInPlace) -> &mut [u8] {
+        self.buf
+            .get_mut(record.fragment.clone())
+            .unwrap_or_default()
+    }
+
+    /// Keeps `range` (a part of a popped record's fragment: its plaintext) for the
+    /// application, after what is held already. An empty range is not kept.
+    pub fn hold(&mut self, range: Range<usize>) {
+        debug_assert!(range.end <= self.start);
+        if range.start < range.end {
+            self.held.push_back(range);
         }
-        Ok(Some(record))
+    }
+
+    /// The oldest plaintext held for the application (one record's, or what is left of
+    /// it); empty when none is.
+    pub fn held(&self) -> &[u8] {
+        self.held
+            .front()
+            .and_then(|r| self.buf.get(r.clone()))
+            .unwrap_or_default()
+    }
+
+    /// All plaintext held, in order, record by record.
+    pub fn held_chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.held
+            .iter()
+            .map(|r| self.buf.get(r.clone()).unwrap_or_default())
+    }
+
+    fn held_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.held_chunks().flatten().copied()
+    }
+
+    /// How many plaintext bytes are held.
+    pub fn held_len(&self) -> usize {
+        self.held.iter().map(|r| r.end - r.start).sum()
+    }
+
+    /// Marks the first `n` held bytes read (at most what is held).
+    pub fn release(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.held.front_mut() else {
+                break;
+            };
+            let take = n.min(front.end - front.start);
+            front.start += take;
+            n -= take;
+            if front.start == front.end {
+                self.held.pop_front();
+            }
+        }
+        self.reset_if_done();
+    }
+
+    /// Everything held, copied out and released.
+    pub fn take_held(&mut self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.held_len());
+        for chunk in self.held_chunks() {
+            extend_from(&mut out, chunk);
+        }
+        self.held.clear();
+        self.reset_if_done();
+        out
+    }
+
+    /// Marks every popped record done with: the buffer empties if nothing is held and
+    /// nothing unread. The record layer calls it when it has no more records to pop.
+    pub fn tidy(&mut self) {
+        self.reset_if_done();
     }
 }
 
@@ -198,6 +351,65 @@ mod tests {
         a.push(&[3, 0, 1, 7]);
         assert_eq!(a.pop().unwrap().map(|r| r.payload), Some(vec![7]));
         assert_eq!(a.buffered(), 0);
+    }
+
+    #[test]
+    fn records_pop_in_place_and_held_plaintext_survives_later_pushes() {
+        let mut d = Deframer::new();
+        // Two application data records and the first byte of a third.
+        d.push(&[23, 3, 3, 0, 3, 1, 2, 3, 23, 3, 3, 0, 2, 4, 5, 23]);
+        let first = d.pop_in_place().unwrap().unwrap();
+        assert_eq!(first.typ, ContentType::ApplicationData);
+        assert_eq!(d.fragment(&first), [1, 2, 3]);
+        // Hold the "plaintext" 2, 3 (as if a byte of nonce came first).
+        d.hold(first.fragment.start + 1..first.fragment.end);
+        let second = d.pop_in_place().unwrap().unwrap();
+        d.fragment_mut(&second)[0] = 9;
+        d.hold(second.fragment.clone());
+        assert!(d.pop_in_place().unwrap().is_none());
+        assert_eq!(d.held(), [2, 3]);
+        assert_eq!(d.held_len(), 4);
+        // A push that does not fit compacts: the held bytes and the partial record move,
+        // nothing is lost.
+        d.push(&[3, 3, 0, 1, 6]);
+        d.push(&[0; 64]);
+        assert_eq!(d.held_chunks().collect::<Vec<_>>(), [&[2, 3][..], &[9, 5]]);
+        d.release(3);
+        assert_eq!(d.held(), [5]);
+        assert_eq!(d.take_held(), [5]);
+        assert_eq!(d.held_len(), 0);
+        assert_eq!(d.pop().unwrap().map(|r| r.payload), Some(vec![6]));
+    }
+
+    #[test]
+    fn deframers_compare_by_held_plaintext_however_it_is_cut() {
+        let (mut a, mut b) = (Deframer::new(), Deframer::new());
+        a.push(&[23, 3, 3, 0, 2, 1, 2, 23, 3, 3, 0, 1, 3]);
+        while let Some(r) = a.pop_in_place().unwrap() {
+            a.hold(r.fragment);
+        }
+        b.push(&[23, 3, 3, 0, 3, 1, 2, 3]);
+        let r = b.pop_in_place().unwrap().unwrap();
+        b.hold(r.fragment);
+        assert_eq!(a, b);
+        use std::hash::BuildHasher;
+        let state = std::hash::RandomState::new();
+        assert_eq!(state.hash_one(&a), state.hash_one(&b));
+        b.release(1);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_fully_read_buffer_empties_without_moving_a_byte() {
+        let mut d = Deframer::new();
+        d.push(&[23, 3, 3, 0, 2, 1, 2]);
+        let r = d.pop_in_place().unwrap().unwrap();
+        d.hold(r.fragment);
+        d.tidy();
+        assert_eq!(d.held(), [1, 2]);
+        d.release(2);
+        assert_eq!(d.buf.len(), 0);
+        assert_eq!(d.start, 0);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::msgs::enums::{AlertDescription, ContentType, HandshakeType, ProtocolVersion};
 use crate::msgs::header::{RecordHeader, MAX_PLAINTEXT_LEN};
 use crate::msgs::{AlertMessage, ChangeCipherSpec, HandshakeMessage};
-use crate::record::{Deframer, HandshakeJoiner, RecordCipher, RecordError};
+use crate::record::{Deframer, HandshakeJoiner, RecordCipher, RecordError, RETAIN};
 
 /// What a flight buffer starts with.
 const FLIGHT_CAPACITY: usize = 512;
@@ -29,8 +29,9 @@ pub enum Incoming {
     ChangeCipherSpec,
     /// An alert.
     Alert(AlertMessage),
-    /// Application data, decrypted.
-    ApplicationData(Vec<u8>),
+    /// Application data of this many bytes, decrypted (and, if the caller asked, held in
+    /// the receive buffer for the application: [`RecordLayer::received`]).
+    ApplicationData(usize),
 }
 
 /// One message of a flight as the flight trace names it ([`crate::handshake::Event::Flight`]):
@@ -123,30 +124,41 @@ impl<P: Provider> RecordLayer<P> {
     }
 
     /// The next message from the peer, `Ok(None)` when more bytes are needed.
-    pub fn next(&mut self, provider: &P) -> Result<Option<Incoming>, Error> {
+    ///
+    /// Records are opened in place in the receive buffer. The plaintext of application
+    /// data stays there, held for the application ([`RecordLayer::received`]), if
+    /// `keep_application_data`; otherwise it is only announced (the caller refuses it).
+    pub fn next(
+        &mut self,
+        provider: &P,
+        keep_application_data: bool,
+    ) -> Result<Option<Incoming>, Error> {
         loop {
             if let Some(msg) = self.joiner.pop() {
                 return Ok(Some(Incoming::Handshake(msg)));
             }
-            let Some(mut record) = self.deframer.pop()? else {
+            let Some(record) = self.deframer.pop_in_place()? else {
+                self.deframer.tidy();
                 return Ok(None);
             };
-            match &mut self.read {
-                Some(cipher) => cipher.open(provider, &mut record)?,
-                None if record.payload.len() > MAX_PLAINTEXT_LEN => {
-                    let len = record.payload.len();
+            let fragment = self.deframer.fragment_mut(&record);
+            let plain = match &mut self.read {
+                Some(cipher) => cipher.open_in_place(provider, record.typ, fragment)?,
+                None if fragment.len() > MAX_PLAINTEXT_LEN => {
+                    let len = fragment.len();
                     return Err(
                         RecordError::Header(crate::InvalidMessage::RecordOverflow(len)).into(),
                     );
                 }
-                None => {}
-            }
+                None => 0..fragment.len(),
+            };
+            let payload = &fragment[plain.clone()];
             let mid_message = !self.joiner.is_empty();
             match record.typ {
-                ContentType::Handshake if record.payload.is_empty() => {
+                ContentType::Handshake if payload.is_empty() => {
                     return Err(RecordError::EmptyFragment(record.typ).into());
                 }
-                ContentType::Handshake => self.joiner.push(&record.payload)?,
+                ContentType::Handshake => self.joiner.push(payload)?,
                 // RFC 5246 §7.1: ChangeCipherSpec ends the epoch, so no handshake message
                 // may straddle it; application data may not interleave with one either.
                 ContentType::ChangeCipherSpec | ContentType::ApplicationData if mid_message => {
@@ -159,7 +171,7 @@ impl<P: Provider> RecordLayer<P> {
                     // RFC 5246 §7.1: the message is the single byte 1. Anything else is
                     // not a ChangeCipherSpec at all: unexpected_message, as OpenSSL, NSS
                     // and GnuTLS answer it (RFC 5246 §7.2.2 leaves the choice open).
-                    if ChangeCipherSpec::read_bytes(&record.payload).is_err() {
+                    if ChangeCipherSpec::read_bytes(payload).is_err() {
                         return Err(Error::misbehaved(
                             AlertDescription::UnexpectedMessage,
                             "ChangeCipherSpec is not the single byte 1",
@@ -168,13 +180,44 @@ impl<P: Provider> RecordLayer<P> {
                     return Ok(Some(Incoming::ChangeCipherSpec));
                 }
                 ContentType::Alert => {
-                    return Ok(Some(Incoming::Alert(AlertMessage::read_bytes(
-                        &record.payload,
-                    )?)));
+                    return Ok(Some(Incoming::Alert(AlertMessage::read_bytes(payload)?)));
                 }
-                _ => return Ok(Some(Incoming::ApplicationData(record.payload))),
+                _ => {
+                    let len = payload.len();
+                    if keep_application_data {
+                        let at = record.fragment.start;
+                        self.deframer.hold(at + plain.start..at + plain.end);
+                    }
+                    return Ok(Some(Incoming::ApplicationData(len)));
+                }
             }
         }
+    }
+
+    /// The oldest application data received and not yet read: the plaintext of one
+    /// record (or what is left of it), where it was decrypted. Empty when there is none.
+    pub fn received(&self) -> &[u8] {
+        self.deframer.held()
+    }
+
+    /// All application data received and not yet read, record by record.
+    pub fn received_chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.deframer.held_chunks()
+    }
+
+    /// How many bytes of application data are waiting to be read.
+    pub fn received_len(&self) -> usize {
+        self.deframer.held_len()
+    }
+
+    /// Marks the first `n` bytes of application data read.
+    pub fn consume_received(&mut self, n: usize) {
+        self.deframer.release(n);
+    }
+
+    /// All application data waiting, copied into one vector, and marked read.
+    pub fn take_received(&mut self) -> Vec<u8> {
+        self.deframer.take_held()
     }
 
     /// Keys the next epoch, the pending states of RFC 5246 §6.1: `read` takes over at
@@ -301,6 +344,26 @@ impl<P: Provider> RecordLayer<P> {
     /// The bytes to send to the peer, leaving the buffer empty.
     pub fn take_output(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.out)
+    }
+
+    /// The bytes to send to the peer, left in place: after writing some of them, say
+    /// so with [`RecordLayer::consume_output`]. The buffer keeps its allocation for the
+    /// next records (up to a bound), where [`RecordLayer::take_output`] gives it away.
+    pub fn output(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Marks the first `n` bytes of [`RecordLayer::output`] sent.
+    pub fn consume_output(&mut self, n: usize) {
+        if n >= self.out.len() {
+            if self.out.capacity() > RETAIN {
+                self.out = Vec::new();
+            } else {
+                self.out.clear();
+            }
+        } else {
+            self.out.drain(..n);
+        }
     }
 
     /// Whether bytes are waiting to be sent.

@@ -4,12 +4,14 @@
 //! RFC 7905 §2 (ChaCha20-Poly1305: the 12-byte IV XORed with the padded sequence number,
 //! nothing explicit).
 
+use std::ops::Range;
+
 use crate::codec::Codec;
 use crate::crypto::{AeadAlgorithm, CryptoError, Provider};
 use crate::error::Error;
 use crate::msgs::enums::{AlertDescription, ContentType, ProtocolVersion};
 use crate::msgs::header::{RecordHeader, MAX_PLAINTEXT_LEN};
-use crate::record::{OpaqueRecord, RecordError};
+use crate::record::{extend_from, OpaqueRecord, RecordError};
 use crate::suites::Suite;
 
 /// One direction's record keys and sequence number (RFC 5246 §6.1).
@@ -93,32 +95,48 @@ impl<P: Provider> RecordCipher<P> {
         out.extend_from_slice(&explicit[..self.explicit_len]);
         out.reserve(plaintext.len() + AeadAlgorithm::TAG_LEN);
         let from = out.len();
-        out.extend_from_slice(plaintext);
+        extend_from(out, plaintext);
         let aad = Self::aad(seq, typ, plaintext.len());
         provider.seal_tail(&self.key, self.nonce(explicit), &aad, out, from)?;
         Ok(())
     }
 
     /// Removes the protection of `record`; the plaintext must not exceed 2^14 bytes.
+    /// The payload is cut down to the plaintext (the explicit nonce in front of it moves
+    /// out of the way): [`RecordCipher::open_in_place`] is the same without the move.
     pub fn open(&mut self, provider: &P, record: &mut OpaqueRecord) -> Result<(), Error> {
+        let plain = self.open_in_place(provider, record.typ, &mut record.payload)?;
+        record.payload.truncate(plain.end);
+        record.payload.drain(..plain.start);
+        Ok(())
+    }
+
+    /// Removes the protection of the fragment of a `typ` record where it lies: returns
+    /// where its plaintext is within `fragment` (behind the explicit nonce, if the AEAD
+    /// has one, and before the tag). Nothing moves. The plaintext must not exceed 2^14
+    /// bytes.
+    pub fn open_in_place(
+        &mut self,
+        provider: &P,
+        typ: ContentType,
+        fragment: &mut [u8],
+    ) -> Result<Range<usize>, Error> {
         let overhead = self.explicit_len + AeadAlgorithm::TAG_LEN;
-        let Some(plain_len) = record.payload.len().checked_sub(overhead) else {
+        let Some(plain_len) = fragment.len().checked_sub(overhead) else {
             // Too short to hold a tag: indistinguishable from a forged record.
             return Err(CryptoError::BadRecordMac.into());
         };
         let seq = self.next_seq()?;
         let mut explicit = seq.to_be_bytes();
-        if self.explicit_len > 0 {
-            explicit.copy_from_slice(&record.payload[..8]);
+        let (nonce_part, body) = fragment.split_at_mut(self.explicit_len);
+        if let Ok(carried) = <[u8; 8]>::try_from(&*nonce_part) {
+            explicit = carried;
         }
-        let aad = Self::aad(seq, record.typ, plain_len);
-        let body = &mut record.payload[self.explicit_len..];
+        let aad = Self::aad(seq, typ, plain_len);
         let len = provider.open(&self.key, self.nonce(explicit), &aad, body)?;
         if len > MAX_PLAINTEXT_LEN {
             return Err(RecordError::Header(crate::InvalidMessage::RecordOverflow(len)).into());
         }
-        record.payload.drain(..self.explicit_len);
-        record.payload.truncate(len);
-        Ok(())
+        Ok(self.explicit_len..self.explicit_len + len)
     }
 }
