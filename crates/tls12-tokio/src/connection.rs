@@ -22,6 +22,10 @@ pub trait Connection {
     fn take_output(&mut self) -> Vec<u8>;
     /// The application data received so far.
     fn take_received(&mut self) -> Vec<u8>;
+    /// The oldest application data received and not yet read, where it was decrypted.
+    fn received(&self) -> &[u8];
+    /// Marks the first `n` bytes of [`Connection::received`] read.
+    fn consume_received(&mut self, n: usize);
     /// Queues application data.
     fn send(&mut self, data: &[u8]) -> Result<(), Error>;
     /// Queues close_notify.
@@ -53,6 +57,12 @@ impl<P: Provider> Connection for ClientConnection<P> {
     }
     fn take_received(&mut self) -> Vec<u8> {
         ClientConnection::take_received(self)
+    }
+    fn received(&self) -> &[u8] {
+        ClientConnection::received(self)
+    }
+    fn consume_received(&mut self, n: usize) {
+        ClientConnection::consume_received(self, n)
     }
     fn send(&mut self, data: &[u8]) -> Result<(), Error> {
         ClientConnection::send(self, data)
@@ -161,6 +171,12 @@ impl<P: Provider, C: SessionCache> Connection for ServerSide<P, C> {
     }
     fn take_received(&mut self) -> Vec<u8> {
         self.conn.take_received()
+    }
+    fn received(&self) -> &[u8] {
+        self.conn.received()
+    }
+    fn consume_received(&mut self, n: usize) {
+        self.conn.consume_received(n)
     }
     fn send(&mut self, data: &[u8]) -> Result<(), Error> {
         self.conn.send(data)

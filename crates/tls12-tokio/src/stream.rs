@@ -112,8 +112,6 @@ pub struct TlsStream<IO, C> {
     io: IO,
     conn: C,
     clock: fn() -> UnixTime,
-    /// Application data received, not yet read.
-    received: Pending,
     /// Bytes for the peer, not yet written.
     output: Pending,
     events: VecDeque<Event>,
@@ -134,7 +132,6 @@ impl<IO, C: Connection> TlsStream<IO, C> {
             io,
             conn,
             clock,
-            received: Pending::default(),
             output: Pending::default(),
             events: VecDeque::new(),
             eof: false,
@@ -197,7 +194,6 @@ impl<IO, C: Connection> TlsStream<IO, C> {
         if self.conn.has_output() {
             self.output.push(self.conn.take_output());
         }
-        self.received.push(self.conn.take_received());
         while let Some(event) = self.conn.next_event() {
             if event == Event::PeerClosed {
                 self.close_notify_received = true;
@@ -367,11 +363,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, C: Connection + Unpin> AsyncRead for Tl
         // read does not wait for it.
         this.push_output(cx)?;
         loop {
-            if !this.received.is_empty() {
-                let data = this.received.as_slice();
+            // Application data is read where the connection decrypted it: no queue of
+            // the stream's own, no copy but the one into the caller's buffer.
+            let data = this.conn.received();
+            if !data.is_empty() {
                 let n = data.len().min(buf.remaining());
                 buf.put_slice(&data[..n]);
-                this.received.consume(n);
+                this.conn.consume_received(n);
                 return Poll::Ready(Ok(()));
             }
             if let Some(err) = this.failure() {
