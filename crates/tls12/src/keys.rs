@@ -201,6 +201,48 @@ pub fn key_block<P: Provider>(
     }
 }
 
+/// The longest key block of an AEAD suite: two 32-byte keys and two 12-byte IVs.
+pub const MAX_KEY_BLOCK_LEN: usize = 2 * 32 + 2 * 12;
+
+/// The key block cut the same way as [`key_block`], without a heap allocation: the PRF
+/// writes into a buffer on the stack (wiped on return) and `use_keys` gets the client
+/// write key, server write key, client IV and server IV as slices of it. The record layer
+/// keys itself from these slices and keeps nothing else.
+///
+/// # Panics
+/// If the cut is longer than [`MAX_KEY_BLOCK_LEN`]: a suite table bug, never peer input.
+#[allow(clippy::too_many_arguments)]
+pub fn with_key_block<P: Provider, R>(
+    provider: &P,
+    alg: HashAlgorithm,
+    master: &Secret,
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+    key_len: usize,
+    fixed_iv_len: usize,
+    use_keys: impl FnOnce([&[u8]; 4]) -> R,
+) -> R {
+    let mut block = Zeroizing::new([0u8; MAX_KEY_BLOCK_LEN]);
+    let block = &mut block[..2 * key_len + 2 * fixed_iv_len];
+    prf(
+        provider,
+        alg,
+        master.expose(),
+        KEY_EXPANSION_LABEL,
+        &[server_random, client_random],
+        block,
+    );
+    let (client_write_key, rest) = block.split_at(key_len);
+    let (server_write_key, rest) = rest.split_at(key_len);
+    let (client_write_iv, server_write_iv) = rest.split_at(fixed_iv_len);
+    use_keys([
+        client_write_key,
+        server_write_key,
+        client_write_iv,
+        server_write_iv,
+    ])
+}
+
 /// The Finished `verify_data` (RFC 5246 §7.4.9): `PRF(master_secret, finished_label,
 /// Hash(handshake_messages))[0..11]`, with the label of the side that sends the Finished
 /// (`client` true for the client's). `handshake_hash` is the transcript hash under the
@@ -501,6 +543,32 @@ mod tests {
         let ms = Secret::new(hex(MS384));
         let client = verify_data(&p, HashAlgorithm::Sha384, &ms, true, &sh384());
         assert_eq!(client.to_vec(), hex("ad6146f391cf217f56ed381b"));
+    }
+
+    #[test]
+    fn the_key_block_on_the_stack_is_cut_like_the_one_on_the_heap() {
+        let p = RingProvider::new();
+        let master = Secret::new((0..48).collect());
+        for (alg, key_len, iv_len) in [
+            (HashAlgorithm::Sha256, 16, 4),
+            (HashAlgorithm::Sha384, 32, 4),
+            (HashAlgorithm::Sha256, 32, 12),
+        ] {
+            let heap = key_block(&p, alg, &master, &[1; 32], &[2; 32], key_len, iv_len);
+            let stack =
+                with_key_block(&p, alg, &master, &[1; 32], &[2; 32], key_len, iv_len, |k| {
+                    k.map(<[u8]>::to_vec)
+                });
+            assert_eq!(
+                stack,
+                [
+                    heap.client_write_key.expose(),
+                    heap.server_write_key.expose(),
+                    heap.client_write_iv.expose(),
+                    heap.server_write_iv.expose()
+                ]
+            );
+        }
     }
 
     #[test]

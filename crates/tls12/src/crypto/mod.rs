@@ -11,6 +11,7 @@
 //! keys compare by value.
 
 pub mod ring;
+mod sha256;
 #[cfg(feature = "symbolic")]
 pub mod symbolic;
 mod x509_time;

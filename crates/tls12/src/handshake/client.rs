@@ -298,7 +298,8 @@ impl<P: Provider> ClientState<P> {
                 && (!s.id.is_empty() || (config.tickets && s.ticket.is_some()))
         });
         let client_random = cx.random()?;
-        let mut extensions = Vec::new();
+        // Room for every extension below: no regrowth.
+        let mut extensions = Vec::with_capacity(9);
         // RFC 6066 §3: literal IP addresses are not sent as names.
         if let Some(name) = server_name
             .as_deref()
@@ -366,10 +367,16 @@ impl<P: Provider> ClientState<P> {
             extensions: Some(extensions),
         };
         let mut transcript = Transcript::default();
-        cx.send(
-            &mut transcript,
-            HandshakePayload::ClientHello(hello.clone()).into(),
-        );
+        // Sent from the message and taken back out of it: the state keeps the hello, and
+        // a clone would copy every list in it.
+        let msg = HandshakeMessage::from(HandshakePayload::ClientHello(hello));
+        cx.send_ref(&mut transcript, &msg);
+        let HandshakePayload::ClientHello(hello) = msg.payload else {
+            return Err(Error::misbehaved(
+                AlertDescription::InternalError,
+                "a ClientHello that is not one",
+            ));
+        };
         cx.records.flush(cx.provider)?;
         Ok(Self::ExpectServerHello {
             client_random,

@@ -148,7 +148,12 @@ pub struct Context<'a, P: Provider> {
 impl<P: Provider> Context<'_, P> {
     /// Queues `msg` in the current flight and adds it to `transcript`.
     pub(crate) fn send(&mut self, transcript: &mut Transcript<P>, msg: HandshakeMessage) {
-        let bytes = self.records.queue_message(&msg);
+        self.send_ref(transcript, &msg);
+    }
+
+    /// The same, for a message the caller keeps.
+    pub(crate) fn send_ref(&mut self, transcript: &mut Transcript<P>, msg: &HandshakeMessage) {
+        let bytes = self.records.queue_message(msg);
         transcript.add(self.provider, bytes);
     }
 
@@ -284,7 +289,8 @@ pub(crate) fn install_pending_ciphers<P: Provider>(
     we_are_client: bool,
 ) -> Result<(), Error> {
     let provider: &P = cx.provider;
-    let block = keys::key_block(
+    // Cut on the stack: the block never reaches the heap.
+    let (client, server) = keys::with_key_block(
         provider,
         suite.hash,
         master,
@@ -292,18 +298,12 @@ pub(crate) fn install_pending_ciphers<P: Provider>(
         &server_random.0,
         suite.aead.key_len(),
         suite.fixed_iv_len(),
-    );
-    let client = RecordCipher::new(
-        provider,
-        suite,
-        block.client_write_key.expose(),
-        block.client_write_iv.expose(),
-    )?;
-    let server = RecordCipher::new(
-        provider,
-        suite,
-        block.server_write_key.expose(),
-        block.server_write_iv.expose(),
+        |[client_key, server_key, client_iv, server_iv]| {
+            Ok::<_, Error>((
+                RecordCipher::new(provider, suite, client_key, client_iv)?,
+                RecordCipher::new(provider, suite, server_key, server_iv)?,
+            ))
+        },
     )?;
     match we_are_client {
         true => cx.records.set_pending(server, client),

@@ -297,11 +297,8 @@ impl<P: Provider> RecordLayer<P> {
             )
         })?;
         self.flush(provider)?;
-        self.send(
-            provider,
-            ContentType::ChangeCipherSpec,
-            &ChangeCipherSpec.get_encoding(),
-        )?;
+        // RFC 5246 §7.1: the message is the single byte 1.
+        self.send(provider, ContentType::ChangeCipherSpec, &[1])?;
         self.note_sent(FlightItem::ChangeCipherSpec);
         self.write = Some(cipher);
         Ok(())
@@ -321,8 +318,14 @@ impl<P: Provider> RecordLayer<P> {
     fn send(&mut self, provider: &P, typ: ContentType, data: &[u8]) -> Result<(), Error> {
         // Header and AEAD expansion (explicit nonce and tag: 24 bytes at most) per record.
         let records = data.len().div_ceil(MAX_PLAINTEXT_LEN).max(1);
-        self.out
-            .reserve(data.len() + records * (RecordHeader::LEN + RECORD_EXPANSION));
+        let needed = data.len() + records * (RecordHeader::LEN + RECORD_EXPANSION);
+        // An empty buffer starts at a flight's worth: a flight, ChangeCipherSpec and
+        // Finished go out as three sends, and would otherwise grow it twice.
+        let needed = match self.out.capacity() {
+            0 => needed.max(FLIGHT_CAPACITY),
+            _ => needed,
+        };
+        self.out.reserve(needed);
         for fragment in data.chunks(MAX_PLAINTEXT_LEN) {
             match &mut self.write {
                 Some(cipher) => cipher.seal(provider, typ, fragment, &mut self.out)?,
