@@ -572,6 +572,43 @@ mod tests {
     }
 
     #[test]
+    fn the_prf_gives_the_same_bytes_whether_its_key_is_cached_or_not() {
+        // The ring provider keeps the last SHA-256 PRF key; alternating secrets, lengths
+        // and providers must not change an output.
+        let p = RingProvider::new();
+        let secrets: [&[u8]; 4] = [&[1; 48], &[2; 48], &[1; 47], &[3; 100]];
+        let run = |p: &RingProvider, secret: &[u8]| {
+            let mut out = [0u8; 40];
+            p.prf(
+                HashAlgorithm::Sha256,
+                secret,
+                b"label",
+                &[b"seed"],
+                &mut out,
+            );
+            out
+        };
+        for (i, secret) in secrets
+            .iter()
+            .chain(&secrets)
+            .chain(&secrets[..2])
+            .enumerate()
+        {
+            let mut fresh = [0u8; 40];
+            prf_over_hmac(
+                &p,
+                HashAlgorithm::Sha256,
+                secret,
+                b"label",
+                &[b"seed"],
+                &mut fresh,
+            );
+            assert_eq!(run(&p, secret), fresh, "call {i}");
+            assert_eq!(run(&p.clone(), secret), fresh, "call {i} on a clone");
+        }
+    }
+
+    #[test]
     fn key_block_debug_hides_keys() {
         let p = RingProvider::new();
         let kb = key_block(

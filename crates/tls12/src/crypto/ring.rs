@@ -13,6 +13,7 @@ use ring::rand::SecureRandom;
 use ring::{aead, agreement, digest, hmac, rand, signature};
 use rustls_pki_types as pki;
 use rustls_pki_types::SignatureVerificationAlgorithm;
+use zeroize::Zeroizing;
 
 use super::{
     AeadAlgorithm, CertError, CryptoError, Digest, HashAlgorithm, Provider, Secret, UnixTime,
@@ -22,22 +23,84 @@ use crate::msgs::CertificateDer;
 
 /// The [`Provider`] backed by ring and rustls-webpki.
 ///
-/// It holds only a handle to the operating system's randomness source, so creating one
-/// per connection costs nothing and cloning it is free. For the same reason every
-/// `RingProvider` equals every other: none has state that changes what it computes.
-#[derive(Clone, Debug)]
+/// It holds a handle to the operating system's randomness source and a cache of the last
+/// PRF key, so creating one per connection costs nothing and cloning it (which starts an
+/// empty cache) is cheap. Every `RingProvider` equals every other: none has state that
+/// changes what it computes.
 pub struct RingProvider {
     /// The source of every random byte: randoms, session IDs, ephemeral keys, ECDSA
     /// nonces and PSS salts.
     rng: rand::SystemRandom,
+    /// The secret the SHA-256 PRF was last keyed with, and the keyed HMAC: a connection
+    /// runs the PRF three times under its master secret (key block, both Finished), and
+    /// keying costs two compressions each time. Only a cache: it changes no result, and a
+    /// clone starts without it.
+    prf_key: Mutex<Option<PrfKey>>,
 }
+
+/// A keyed HMAC-SHA256 and the secret it was keyed with (wiped on drop).
+struct PrfKey {
+    secret: Zeroizing<[u8; MAX_CACHED_SECRET]>,
+    len: usize,
+    key: super::sha256::HmacKey,
+}
+
+/// The longest secret the PRF key cache keeps: master secrets are 48 bytes.
+const MAX_CACHED_SECRET: usize = 48;
 
 impl RingProvider {
     /// A provider drawing randomness from the operating system.
     pub fn new() -> Self {
         Self {
             rng: rand::SystemRandom::new(),
+            prf_key: Mutex::new(None),
         }
+    }
+
+    /// `P_SHA256(secret, label + seed)` over `super::sha256`, keyed from the cache when
+    /// `secret` is the one it holds.
+    fn prf_sha256(&self, secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
+        let Ok(mut cached) = self.prf_key.lock() else {
+            // A poisoned cache is only a cache.
+            let key = super::sha256::HmacKey::new(secret);
+            return super::sha256::prf_keyed(&key, label, seed, out);
+        };
+        let hit = cached.as_ref().is_some_and(|c| {
+            c.len == secret.len() && super::constant_time_eq(&c.secret[..c.len], secret)
+        });
+        if !hit {
+            *cached = None;
+            if secret.len() <= MAX_CACHED_SECRET {
+                let mut copy = Zeroizing::new([0u8; MAX_CACHED_SECRET]);
+                copy[..secret.len()].copy_from_slice(secret);
+                *cached = Some(PrfKey {
+                    secret: copy,
+                    len: secret.len(),
+                    key: super::sha256::HmacKey::new(secret),
+                });
+            }
+        }
+        match cached.as_ref() {
+            Some(c) => super::sha256::prf_keyed(&c.key, label, seed, out),
+            None => {
+                super::sha256::prf_keyed(&super::sha256::HmacKey::new(secret), label, seed, out)
+            }
+        }
+    }
+}
+
+impl Clone for RingProvider {
+    fn clone(&self) -> Self {
+        Self {
+            rng: self.rng.clone(),
+            prf_key: Mutex::new(None),
+        }
+    }
+}
+
+impl fmt::Debug for RingProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RingProvider").finish_non_exhaustive()
     }
 }
 
@@ -494,19 +557,56 @@ impl fmt::Debug for RingAeadKey {
 /// ring's context cannot be compared, so equality and hashing go by the algorithm and
 /// the digest of what it has absorbed: two transcripts are equal when their hashes are.
 #[derive(Clone)]
-pub struct RingTranscriptHash(digest::Context);
+pub struct RingTranscriptHash(Running);
+
+/// The hash under way: SHA-256 on the SHA extensions is this crate's own (see
+/// `super::sha256`: a digest taken mid-transcript copies 112 bytes instead of ring's
+/// context), anything else ring's.
+#[derive(Clone)]
+enum Running {
+    Ring(digest::Context),
+    Sha256(super::sha256::Hash),
+}
 
 impl RingTranscriptHash {
+    fn new(alg: HashAlgorithm) -> Self {
+        match alg {
+            HashAlgorithm::Sha256 if super::sha256::accelerated() => {
+                Self(Running::Sha256(super::sha256::Hash::new()))
+            }
+            _ => Self(Running::Ring(digest::Context::new(digest_algorithm(alg)))),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match &mut self.0 {
+            Running::Ring(context) => context.update(data),
+            Running::Sha256(hash) => hash.update(data),
+        }
+    }
+
     /// The digest of everything absorbed so far.
-    fn current(&self) -> digest::Digest {
-        self.0.clone().finish()
+    fn current(&self) -> Digest {
+        match &self.0 {
+            Running::Ring(context) => Digest::new(context.clone().finish().as_ref()),
+            Running::Sha256(hash) => Digest::new(&hash.clone().finish()),
+        }
+    }
+
+    /// The algorithm's name, for `Debug`.
+    fn algorithm(&self) -> &'static str {
+        match &self.0 {
+            Running::Ring(context) if context.algorithm() == &digest::SHA384 => "SHA384",
+            Running::Ring(context) if context.algorithm() == &digest::SHA512 => "SHA512",
+            Running::Ring(_) | Running::Sha256(_) => "SHA256",
+        }
     }
 }
 
 impl PartialEq for RingTranscriptHash {
     fn eq(&self, other: &Self) -> bool {
-        self.0.algorithm() == other.0.algorithm()
-            && self.current().as_ref() == other.current().as_ref()
+        // The digest's length tells the algorithm apart.
+        self.current() == other.current()
     }
 }
 
@@ -514,7 +614,7 @@ impl Eq for RingTranscriptHash {}
 
 impl Hash for RingTranscriptHash {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // Consistent with `eq`: equal digests under one algorithm hash alike.
+        // Consistent with `eq`: equal digests hash alike.
         self.current().as_ref().hash(state);
     }
 }
@@ -522,7 +622,7 @@ impl Hash for RingTranscriptHash {
 impl fmt::Debug for RingTranscriptHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("RingTranscriptHash")
-            .field(self.0.algorithm())
+            .field(&self.algorithm())
             .finish()
     }
 }
@@ -619,15 +719,15 @@ impl Provider for RingProvider {
     }
 
     fn transcript_start(&self, alg: HashAlgorithm) -> Self::TranscriptHash {
-        RingTranscriptHash(digest::Context::new(digest_algorithm(alg)))
+        RingTranscriptHash::new(alg)
     }
 
     fn transcript_update(&self, hash: &mut Self::TranscriptHash, data: &[u8]) {
-        hash.0.update(data);
+        hash.update(data);
     }
 
     fn transcript_digest(&self, hash: &Self::TranscriptHash) -> Digest {
-        Digest::new(hash.current().as_ref())
+        hash.current()
     }
 
     fn hmac(&self, alg: HashAlgorithm, key: &[u8], data: &[&[u8]]) -> Digest {
@@ -643,7 +743,7 @@ impl Provider for RingProvider {
         // With SHA-256 on the SHA extensions, HMAC over the bare compression function
         // costs about half of ring's (see `super::sha256`).
         if alg == HashAlgorithm::Sha256 && super::sha256::accelerated() {
-            return super::sha256::prf(secret, label, seed, out);
+            return self.prf_sha256(secret, label, seed, out);
         }
         // One key for every block: keying hashes the secret into the inner and outer
         // states, which each block's context then starts from (RFC 2104 §2). Nothing

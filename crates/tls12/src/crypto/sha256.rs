@@ -12,6 +12,9 @@
 //! block and two verify_data on each side), which made it a third of that handshake's
 //! time with ring.
 //!
+//! The same SHA-256 serves the running transcript hash, for the same reason: its current
+//! digest is taken several times per handshake, each a copy and a finish.
+//!
 //! [`super::ring::RingProvider`] uses this only where `compress256` is hardware-accelerated
 //! ([`accelerated`]); elsewhere ring's assembly is the faster SHA-256, and ring's HMAC stays.
 //!
@@ -64,7 +67,10 @@ fn compress(state: &mut [u32; 8], block: &[u8; BLOCK]) {
 }
 
 /// A SHA-256 computation under way: a chaining state, the partial block, the length.
-struct Hash {
+/// Cloning it (112 bytes) forks the computation, which is how a running transcript hash
+/// gives its current digest and goes on.
+#[derive(Clone)]
+pub(crate) struct Hash {
     state: [u32; 8],
     block: [u8; BLOCK],
     fill: usize,
@@ -72,6 +78,11 @@ struct Hash {
 }
 
 impl Hash {
+    /// A new SHA-256 computation.
+    pub(crate) fn new() -> Self {
+        Self::resume(IV, 0)
+    }
+
     /// Continues from `state`, which has absorbed `len` bytes (a multiple of 64).
     fn resume(state: [u32; 8], len: u64) -> Self {
         Self {
@@ -82,7 +93,7 @@ impl Hash {
         }
     }
 
-    fn update(&mut self, mut data: &[u8]) {
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
         self.len += data.len() as u64;
         if self.fill > 0 {
             let n = (BLOCK - self.fill).min(data.len());
@@ -97,8 +108,9 @@ impl Hash {
         }
         let mut blocks = data.chunks_exact(BLOCK);
         for block in &mut blocks {
-            self.block.copy_from_slice(block);
-            compress(&mut self.state, &self.block);
+            if let Ok(block) = block.try_into() {
+                compress(&mut self.state, block);
+            }
         }
         let rest = blocks.remainder();
         self.block[..rest.len()].copy_from_slice(rest);
@@ -106,7 +118,7 @@ impl Hash {
     }
 
     /// The digest (FIPS 180-4 §5.1.1 padding).
-    fn finish(&mut self) -> [u8; OUTPUT] {
+    pub(crate) fn finish(&mut self) -> [u8; OUTPUT] {
         let bits = self.len.wrapping_mul(8);
         self.block[self.fill] = 0x80;
         self.block[self.fill + 1..].fill(0);
@@ -135,7 +147,7 @@ impl HmacKey {
     pub(crate) fn new(key: &[u8]) -> Self {
         let mut padded = [0u8; BLOCK];
         if key.len() > BLOCK {
-            let mut hash = Hash::resume(IV, 0);
+            let mut hash = Hash::new();
             hash.update(key);
             let mut digest = hash.finish();
             padded[..OUTPUT].copy_from_slice(&digest);
@@ -188,8 +200,13 @@ impl Drop for HmacKey {
 
 /// `P_SHA256(secret, label + seed)` truncated to `out.len()` (RFC 5246 §5), HMAC keyed
 /// once for every block.
+#[cfg(test)]
 pub(crate) fn prf(secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
-    let key = HmacKey::new(secret);
+    prf_keyed(&HmacKey::new(secret), label, seed, out);
+}
+
+/// The same with HMAC already keyed with the secret.
+pub(crate) fn prf_keyed(key: &HmacKey, label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
     let label_seed = |hash: &mut Hash| {
         hash.update(label);
         for part in seed {
@@ -238,7 +255,7 @@ mod tests {
             let data = bytes(len, 1);
             let expected = digest::digest(&digest::SHA256, &data);
             for split in [0, 1.min(len), len / 3, len / 2, len] {
-                let mut hash = Hash::resume(IV, 0);
+                let mut hash = Hash::new();
                 hash.update(&data[..split]);
                 hash.update(&data[split..]);
                 assert_eq!(
