@@ -66,6 +66,11 @@ pub struct Deframer {
     start: usize,
     /// Plaintext held for the application, oldest first: ranges of `buf` before `start`.
     held: VecDeque<Range<usize>>,
+    /// Where the record at `start` ends, once its header has been read and found good but
+    /// its body is not all in: until the buffer reaches it, a pop need not read the
+    /// header again (a record arriving in many small reads is parsed once, not per read).
+    /// 0 when unknown.
+    pending_end: usize,
 }
 
 /// Two deframers are equal when they hold the same unread bytes and the same plaintext
@@ -119,6 +124,7 @@ impl Deframer {
         }
         self.buf.drain(..keep);
         self.start -= keep;
+        self.pending_end = self.pending_end.saturating_sub(keep);
         for range in &mut self.held {
             *range = range.start - keep..range.end - keep;
         }
@@ -129,6 +135,7 @@ impl Deframer {
     fn reset_if_done(&mut self) {
         if self.start == self.buf.len() && self.held.is_empty() {
             self.start = 0;
+            self.pending_end = 0;
             if self.buf.capacity() > RETAIN {
                 self.buf = Vec::new();
             } else {
@@ -164,7 +171,7 @@ impl Deframer {
     /// The next whole record, left where it lies in the buffer, `Ok(None)` if more bytes
     /// are needed, or the fatal error the stream has.
     pub fn pop_in_place(&mut self) -> Result<Option<RecordInPlace>, RecordError> {
-        if self.buffered() < RecordHeader::LEN {
+        if self.buffered() < RecordHeader::LEN || self.buf.len() < self.pending_end {
             return Ok(None);
         }
         let mut r = Reader::new(self.unread());
@@ -182,9 +189,11 @@ impl Deframer {
         let from = self.start + RecordHeader::LEN;
         let to = from + header.len as usize;
         if to > self.buf.len() {
+            self.pending_end = to;
             return Ok(None);
         }
         self.start = to;
+        self.pending_end = 0;
         Ok(Some(RecordInPlace {
             typ: header.typ,
             version: header.version,
