@@ -532,7 +532,7 @@ impl<P: Provider> ClientState<P> {
                 // fresh one beside a ticket (RFC 5077 §3.4).
                 let echoed = !sh.session_id.is_empty() && sh.session_id == hello.session_id;
                 match offered.filter(|_| echoed) {
-                    Some(session) => resume(cx, hs, &session),
+                    Some(session) => resume(cx, hs, *session),
                     None if hs.suite.uses_certificate() => Ok(Self::ExpectCertificate { hs }),
                     None => Ok(Self::ExpectPskKeyExchange { hs }),
                 }
@@ -839,7 +839,7 @@ fn read_server_hello(hello: &ClientHello, sh: &ServerHello) -> Result<Agreed, Er
 fn resume<P: Provider>(
     cx: &mut Context<'_, P>,
     mut hs: Box<ClientHandshake<P>>,
-    session: &Session,
+    session: Session,
 ) -> Result<ClientState<P>, Error> {
     if hs.suite.suite != session.suite {
         return Err(Error::misbehaved(
@@ -853,9 +853,10 @@ fn resume<P: Provider>(
             "resumed across a change of extended master secret",
         ));
     }
-    hs.server_name = session.server_name.clone();
-    hs.psk_identity = session.psk_identity.clone();
-    let master = session.master_secret.clone();
+    // The offered session is ours to take apart: nothing in it is copied.
+    hs.server_name = session.server_name;
+    hs.psk_identity = session.psk_identity;
+    let master = session.master_secret;
     install_pending_ciphers(
         cx,
         &hs.suite,
@@ -867,8 +868,8 @@ fn resume<P: Provider>(
     Ok(ClientState::ExpectChangeCipherSpec {
         hs,
         master,
-        server_cert: session.server_certificate.clone(),
-        client_cert: session.client_certificate.clone(),
+        server_cert: session.server_certificate,
+        client_cert: session.client_certificate,
         group: None,
         resumed: true,
     })

@@ -820,7 +820,8 @@ fn resume<P: Provider>(
         // RFC 5077 §3.2: a renewed ticket for the same session, before ChangeCipherSpec.
         send_ticket(config, cx, cache, &mut hs, &session)?;
     }
-    let master = session.master_secret.clone();
+    // The session was looked up for this handshake: its secret moves, it is not copied.
+    let master = session.master_secret;
     install_pending_ciphers(
         cx,
         &hs.suite,
