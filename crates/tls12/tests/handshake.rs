@@ -822,6 +822,19 @@ fn session_tickets_resume_rotate_and_fail_safe() {
     assert!(!c.summary().unwrap().resumed);
 }
 
+/// A server with resumption off issues no ticket either, even with ticket keys.
+#[test]
+fn resumption_off_means_no_ticket() {
+    use tls12::session::TicketKeys;
+    let mut s = setup(KeyKind::EcdsaP256);
+    s.client.tickets = true;
+    s.server.resumption = false;
+    let mut cache = InMemoryCache::new(8, 3600).with_tickets(TicketKeys::new(3600));
+    let (mut client, _) = connect(&s, &mut cache, None);
+    assert!(new_session(&mut client).is_none());
+    assert_eq!(cache.len(), 0);
+}
+
 /// Both resumption paths coexist: a client without tickets, or a server with tickets
 /// off, resumes by session ID.
 #[test]

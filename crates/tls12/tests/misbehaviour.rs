@@ -887,8 +887,13 @@ fn server_hello_extensions_are_a_subset_of_the_client_hellos() {
                     "dropped {dropped:?}, scsv {scsv}: ServerHello sent {typ:?}"
                 );
             }
-            // And what was offered is answered: secure renegotiation and EMS.
+            // And what was offered is answered: secure renegotiation, EMS, and (RFC 8422
+            // §5.2) ec_point_formats under an ECC suite.
             let answered: Vec<_> = sh.extensions().iter().map(|x| x.ext_type()).collect();
+            assert_eq!(
+                answered.contains(&ExtensionType::EcPointFormats),
+                offered.contains(&ExtensionType::EcPointFormats)
+            );
             let reneg = offered.contains(&ExtensionType::RenegotiationInfo) || scsv;
             assert_eq!(answered.contains(&ExtensionType::RenegotiationInfo), reneg);
             assert_eq!(
