@@ -822,6 +822,21 @@ fn session_tickets_resume_rotate_and_fail_safe() {
     assert!(!c.summary().unwrap().resumed);
 }
 
+/// A server that turned tickets off resumes none, even one its keys would open.
+#[test]
+fn a_server_with_tickets_off_ignores_tickets() {
+    use tls12::session::TicketKeys;
+    let mut s = setup(KeyKind::EcdsaP256);
+    s.client.tickets = true;
+    let mut cache = InMemoryCache::new(8, 3600).with_tickets(TicketKeys::new(3600));
+    let (mut first, _) = connect(&s, &mut cache, None);
+    let session = new_session(&mut first).unwrap();
+    assert!(session.ticket.is_some());
+    s.server.tickets = false;
+    let (second, _) = connect(&s, &mut cache, Some(session));
+    assert!(!second.summary().unwrap().resumed);
+}
+
 /// A server with resumption off issues no ticket either, even with ticket keys.
 #[test]
 fn resumption_off_means_no_ticket() {
