@@ -559,6 +559,20 @@ fn cases() -> Vec<Case> {
             alert: UnexpectedMessage,
         },
         Case {
+            name: "an ECDHE_PSK ServerHelloDone without ServerKeyExchange",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                psk_only(e);
+                let flight = server_flight(e);
+                let msgs = without(&messages(&flight), HandshakeType::ServerKeyExchange);
+                (
+                    Victim::Client,
+                    encode(&[plain(ContentType::Handshake, &msgs)]),
+                )
+            },
+            alert: UnexpectedMessage,
+        },
+        Case {
             name: "an unknown PSK identity",
             client_auth: ClientAuth::None,
             attack: |e| {
