@@ -134,8 +134,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode { file, verbose } => return run_decode(&file, verbose),
         Command::Check(args) => match check::run_check(args) {
-            Ok(true) => return ExitCode::SUCCESS,
-            Ok(false) => return ExitCode::from(1),
+            Ok(check::Verdict::Holds) => return ExitCode::SUCCESS,
+            Ok(check::Verdict::Fails) => return ExitCode::from(1),
+            Ok(check::Verdict::Incomplete) => return ExitCode::from(3),
             Err(err) => Err(err),
         },
         Command::Explore(args) => check::run_explore(args),

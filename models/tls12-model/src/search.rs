@@ -1,0 +1,591 @@
+//! A breadth-first checker over stateright's [`Model`] trait, for what stateright 0.31's
+//! own checkers do not offer: a progress report while it runs, a memory ceiling that stops
+//! it cleanly, and partitions of one state space over many machines.
+//!
+//! **Levels.** The search is level-synchronous: level `d` holds exactly the states whose
+//! shortest distance from an initial state is `d - 1` (the initial states are level 1, as
+//! stateright counts depth). A level is expanded by all threads at once; a state enters
+//! the next level only if its fingerprint is new. Because levels are exact, the set of
+//! states in each level is the same in every run, whatever the thread count or order.
+//!
+//! **Memory.** The visited set holds fingerprints only (each with its parent's, so a
+//! counterexample can be rebuilt by replaying the model from an initial state); full
+//! states exist only for the level being expanded and the one being built, and a chunk of
+//! the current level is freed as soon as it is expanded. Neither stateright's per-state
+//! path of action indices nor a copy of its properties per job is kept.
+//!
+//! **Partitions.** With [`Partition`] `i/n` and split level `k`, every part explores
+//! levels `1..=k` in full (the same states in every part), keeps from level `k` only the
+//! states whose fingerprint maps to part `i` (`fingerprint % n == i - 1`), and explores
+//! everything reachable from those. The parts together visit every reachable state: a
+//! state at level `> k` has a shortest path whose level-`k` state `f` belongs to exactly
+//! one part `p`; the states after `f` on that path are all at levels `> k`, so part `p`
+//! never finds them pre-marked and expands each in turn. A state's properties are checked
+//! in every part that visits it, so a violation reachable only below `f` is reported by
+//! part `p` (and by any other part whose own share also reaches it).
+//!
+//! The semantics of the three kinds of property are stateright's: `always` and
+//! `sometimes` are checked on every visited state; `eventually` is tracked along the path
+//! that first discovered each state and reported at terminal states (sound on acyclic
+//! models only, as stateright's).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+use nohash_hasher::NoHashHasher;
+use stateright::{Expectation, Model, Path};
+
+/// A state's fingerprint: the hash stateright uses (ahash, fixed seeds), so unique-state
+/// counts agree with stateright's checkers.
+pub fn fingerprint<T: Hash>(value: &T) -> u64 {
+    let h = ahash::RandomState::with_seeds(123_456_789_987_654_321, 98_765_432_123_456_789, 0, 0)
+        .hash_one(value);
+    // stateright reserves 0; so do we (0 marks "no parent").
+    h.max(1)
+}
+
+/// One part of a partitioned search: part `index` (1-based) of `count`, split at level
+/// `split` (`None`: the first level with at least [`AUTO_SPLIT_FACTOR`]` × count`
+/// states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// Which part, from 1.
+    pub index: usize,
+    /// How many parts.
+    pub count: usize,
+    /// The level at which the frontier is split.
+    pub split: Option<usize>,
+}
+
+/// With an automatic split level, split at the first level holding at least this many
+/// states per part, so that each part's share is large enough to balance.
+pub const AUTO_SPLIT_FACTOR: usize = 64;
+
+impl Partition {
+    /// Whether a state of the split level belongs to this part.
+    pub fn owns(&self, fp: u64) -> bool {
+        fp % self.count as u64 == (self.index - 1) as u64
+    }
+}
+
+/// A snapshot of a running search.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    /// States generated, duplicates included.
+    pub states: usize,
+    /// Distinct states.
+    pub unique: usize,
+    /// The level being expanded.
+    pub depth: usize,
+    /// Time since the start.
+    pub elapsed: Duration,
+    /// Resident memory of the process, in bytes, where the OS tells.
+    pub rss: Option<u64>,
+}
+
+/// How to search.
+pub struct Options<'a> {
+    /// Worker threads.
+    pub threads: usize,
+    /// Explore only this part of the state space.
+    pub partition: Option<Partition>,
+    /// Stop cleanly when the process's resident memory exceeds this many bytes.
+    pub max_memory: Option<u64>,
+    /// Called about every `interval` while searching.
+    pub progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
+    /// How often `progress` is called.
+    pub interval: Duration,
+    /// Keep the visited fingerprints in the outcome (for tests that compare state sets).
+    pub keep_visited: bool,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self {
+            threads: 1,
+            partition: None,
+            max_memory: None,
+            progress: None,
+            interval: Duration::from_secs(2),
+            keep_visited: false,
+        }
+    }
+}
+
+/// Why a search ended before exploring everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The process's resident memory passed the ceiling (bytes).
+    MemoryLimit(u64),
+}
+
+/// What a partitioned search saw at its split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Split {
+    /// The split level.
+    pub level: usize,
+    /// Distinct states in levels before the split level (explored by every part).
+    pub prefix_unique: usize,
+    /// States generated while expanding those levels (by every part).
+    pub prefix_states: usize,
+    /// States in the split level, all parts together.
+    pub frontier: usize,
+    /// Those that belong to this part.
+    pub owned: usize,
+}
+
+/// The result of a search.
+pub struct Outcome<M: Model> {
+    /// States generated, duplicates included.
+    pub states: usize,
+    /// Distinct states visited.
+    pub unique: usize,
+    /// The deepest level expanded (initial states: 1).
+    pub max_depth: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Peak resident memory of the process, in bytes, where the OS tells.
+    pub peak_rss: Option<u64>,
+    /// Set when the search stopped early.
+    pub stopped: Option<Stop>,
+    /// For a partitioned search: what the split looked like.
+    pub split: Option<Split>,
+    /// Each discovered property's path from an initial state.
+    pub discoveries: HashMap<&'static str, Path<M::State, M::Action>>,
+    /// The visited fingerprints, with `Options::keep_visited`.
+    pub visited: Option<Vec<u64>>,
+}
+
+type NoHash = BuildHasherDefault<NoHashHasher<u64>>;
+
+/// The visited set: fingerprint → parent fingerprint (0 for an initial state), in shards
+/// so threads rarely contend.
+struct Visited {
+    shards: Vec<Mutex<HashMap<u64, u64, NoHash>>>,
+}
+
+const SHARDS: usize = 64;
+
+impl Visited {
+    fn new() -> Self {
+        Self {
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashMap::default()))
+                .collect(),
+        }
+    }
+
+    fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, HashMap<u64, u64, NoHash>> {
+        // The low bits pick the partition; the high bits pick the shard.
+        let index = (fp >> 58) as usize % SHARDS;
+        match self.shards[index].lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Inserts `fp` with its parent; whether it was new.
+    fn insert(&self, fp: u64, parent: u64) -> bool {
+        use std::collections::hash_map::Entry;
+        match self.shard(fp).entry(fp) {
+            Entry::Vacant(slot) => {
+                slot.insert(parent);
+                true
+            }
+            Entry::Occupied(_) => false,
+        }
+    }
+
+    fn parent(&self, fp: u64) -> Option<u64> {
+        self.shard(fp).get(&fp).copied()
+    }
+
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().map_or(0, |g| g.len()))
+            .sum()
+    }
+
+    fn fingerprints(&self) -> Vec<u64> {
+        let mut out = Vec::new();
+        for shard in &self.shards {
+            if let Ok(g) = shard.lock() {
+                out.extend(g.keys().copied());
+            }
+        }
+        out
+    }
+}
+
+/// A state waiting to be expanded.
+struct Entry<S> {
+    state: S,
+    fp: u64,
+    /// The `eventually` properties (by their rank among them) not yet satisfied on the
+    /// path that discovered this state.
+    ebits: u64,
+}
+
+/// States are handed to threads in chunks of this many.
+const CHUNK: usize = 512;
+
+/// Resident and peak resident memory of this process, from `/proc/self/status`.
+pub fn memory() -> (Option<u64>, Option<u64>) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return (None, None);
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .map(|kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Shared counters of a running search.
+struct Shared<'m, M: Model> {
+    model: &'m M,
+    properties: Vec<stateright::Property<M>>,
+    /// For each property: discovered yet?
+    found: Vec<AtomicBool>,
+    /// For each property: the fingerprint of the state that discovered it.
+    discoveries: Mutex<HashMap<usize, u64>>,
+    /// For each property: its rank among the `eventually` ones.
+    eventually_rank: Vec<Option<u32>>,
+    visited: Visited,
+    states: AtomicUsize,
+    depth: AtomicUsize,
+    stop: AtomicBool,
+}
+
+impl<M> Shared<'_, M>
+where
+    M: Model,
+    M::State: Hash,
+{
+    fn discover(&self, property: usize, fp: u64) {
+        if !self.found[property].swap(true, Ordering::Relaxed) {
+            if let Ok(mut d) = self.discoveries.lock() {
+                d.entry(property).or_insert(fp);
+            }
+        }
+    }
+
+    /// Checks one state's properties and expands it into `out`.
+    fn expand(
+        &self,
+        entry: Entry<M::State>,
+        out: &mut Vec<Entry<M::State>>,
+        actions: &mut Vec<M::Action>,
+    ) {
+        let Entry {
+            state,
+            fp,
+            mut ebits,
+        } = entry;
+        let mut awaiting = false;
+        for (i, property) in self.properties.iter().enumerate() {
+            let rank = self.eventually_rank[i];
+            let found = self.found[i].load(Ordering::Relaxed);
+            if found && rank.is_some_and(|r| ebits & (1 << r) == 0) {
+                continue;
+            }
+            let holds = (property.condition)(self.model, &state);
+            match property.expectation {
+                Expectation::Always if !holds => self.discover(i, fp),
+                Expectation::Sometimes if holds => self.discover(i, fp),
+                Expectation::Always | Expectation::Sometimes => awaiting = true,
+                Expectation::Eventually => {
+                    awaiting = true;
+                    if holds {
+                        if let Some(r) = rank {
+                            ebits &= !(1 << r);
+                        }
+                    }
+                }
+            }
+        }
+        if !awaiting {
+            return;
+        }
+        let mut terminal = true;
+        self.model.actions(&state, actions);
+        let mut generated = 0;
+        for action in actions.drain(..) {
+            let Some(next) = self.model.next_state(&state, action) else {
+                continue;
+            };
+            if !self.model.within_boundary(&next) {
+                continue;
+            }
+            generated += 1;
+            terminal = false;
+            let next_fp = fingerprint(&next);
+            if self.visited.insert(next_fp, fp) {
+                out.push(Entry {
+                    state: next,
+                    fp: next_fp,
+                    ebits,
+                });
+            }
+        }
+        self.states.fetch_add(generated, Ordering::Relaxed);
+        if terminal {
+            for (i, rank) in self.eventually_rank.iter().enumerate() {
+                if rank.is_some_and(|r| ebits & (1 << r) != 0) {
+                    self.discover(i, fp);
+                }
+            }
+        }
+    }
+
+    /// Expands one level on `threads` threads; returns the next level.
+    fn level(&self, chunks: Vec<Vec<Entry<M::State>>>, threads: usize) -> Vec<Vec<Entry<M::State>>>
+    where
+        M: Sync,
+        M::State: Send,
+        M::Action: Send,
+    {
+        let todo = Mutex::new(chunks);
+        let next = Mutex::new(Vec::new());
+        let work = || {
+            let mut actions = Vec::new();
+            let mut out = Vec::with_capacity(CHUNK);
+            loop {
+                if self.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let chunk = match todo.lock() {
+                    Ok(mut t) => t.pop(),
+                    Err(_) => None,
+                };
+                let Some(chunk) = chunk else { break };
+                for entry in chunk {
+                    self.expand(entry, &mut out, &mut actions);
+                    if out.len() >= CHUNK {
+                        let full = std::mem::replace(&mut out, Vec::with_capacity(CHUNK));
+                        if let Ok(mut n) = next.lock() {
+                            n.push(full);
+                        }
+                    }
+                }
+            }
+            if !out.is_empty() {
+                if let Ok(mut n) = next.lock() {
+                    n.push(out);
+                }
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads.max(1) {
+                scope.spawn(work);
+            }
+            work();
+        });
+        next.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn count<S>(chunks: &[Vec<Entry<S>>]) -> usize {
+    chunks.iter().map(Vec::len).sum()
+}
+
+/// Explores the model breadth-first as `options` say.
+pub fn search<M>(model: &M, options: &Options<'_>) -> Outcome<M>
+where
+    M: Model + Sync,
+    M::State: Clone + Hash + PartialEq + Send + Sync,
+    M::Action: Clone + PartialEq + Send,
+{
+    let start = Instant::now();
+    let properties = model.properties();
+    let mut eventually_rank = Vec::new();
+    let mut ebits = 0u64;
+    let mut rank = 0u32;
+    for p in &properties {
+        if p.expectation == Expectation::Eventually && rank < 64 {
+            eventually_rank.push(Some(rank));
+            ebits |= 1 << rank;
+            rank += 1;
+        } else {
+            eventually_rank.push(None);
+        }
+    }
+    let shared = Shared {
+        model,
+        found: properties.iter().map(|_| AtomicBool::new(false)).collect(),
+        properties,
+        discoveries: Mutex::new(HashMap::new()),
+        eventually_rank,
+        visited: Visited::new(),
+        states: AtomicUsize::new(0),
+        depth: AtomicUsize::new(1),
+        stop: AtomicBool::new(false),
+    };
+    let mut level: Vec<Entry<M::State>> = Vec::new();
+    for state in model.init_states() {
+        if !model.within_boundary(&state) {
+            continue;
+        }
+        let fp = fingerprint(&state);
+        shared.states.fetch_add(1, Ordering::Relaxed);
+        if shared.visited.insert(fp, 0) {
+            level.push(Entry { state, fp, ebits });
+        }
+    }
+    let mut chunks = vec![level];
+    let mut split = None;
+    let mut max_depth = 0;
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let peak_seen = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        // The watcher: memory every quarter second, progress every `interval`.
+        let shared = &shared;
+        let peak_seen = &peak_seen;
+        scope.spawn(move || {
+            let tick = Duration::from_millis(250).min(options.interval);
+            let mut last = Instant::now();
+            loop {
+                match done_rx.recv_timeout(tick) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                let (rss, _) = memory();
+                if let Some(rss) = rss {
+                    peak_seen.fetch_max(rss as usize, Ordering::Relaxed);
+                    if options.max_memory.is_some_and(|max| rss > max) {
+                        shared.stop.store(true, Ordering::Relaxed);
+                    }
+                }
+                if last.elapsed() >= options.interval {
+                    last = Instant::now();
+                    if let Some(report) = options.progress {
+                        report(&Progress {
+                            states: shared.states.load(Ordering::Relaxed),
+                            unique: shared.visited.len(),
+                            depth: shared.depth.load(Ordering::Relaxed),
+                            elapsed: start.elapsed(),
+                            rss,
+                        });
+                    }
+                }
+            }
+        });
+        let mut depth = 1;
+        while count(&chunks) > 0 && !shared.stop.load(Ordering::Relaxed) {
+            if let Some(part) = options.partition {
+                let size = count(&chunks);
+                let here = match part.split {
+                    Some(level) => depth == level,
+                    None => size >= AUTO_SPLIT_FACTOR * part.count,
+                };
+                if here && split.is_none() {
+                    for chunk in &mut chunks {
+                        chunk.retain(|e| part.owns(e.fp));
+                    }
+                    split = Some(Split {
+                        level: depth,
+                        prefix_unique: shared.visited.len() - size,
+                        prefix_states: shared.states.load(Ordering::Relaxed),
+                        frontier: size,
+                        owned: count(&chunks),
+                    });
+                }
+            }
+            shared.depth.store(depth, Ordering::Relaxed);
+            max_depth = depth;
+            // A level of few chunks is cut finer, so that every thread gets work.
+            if chunks.len() < 4 * options.threads.max(1) {
+                let entries: Vec<Entry<M::State>> = chunks.into_iter().flatten().collect();
+                let per = (entries.len() / (4 * options.threads.max(1))).clamp(1, CHUNK);
+                let mut it = entries.into_iter().peekable();
+                chunks = Vec::new();
+                while it.peek().is_some() {
+                    chunks.push(it.by_ref().take(per).collect());
+                }
+            }
+            chunks = shared.level(chunks, options.threads);
+            depth += 1;
+        }
+        let _ = done_tx.send(());
+    });
+    let stopped = match shared.stop.load(Ordering::Relaxed) {
+        true => options.max_memory.map(Stop::MemoryLimit),
+        false => None,
+    };
+    let unique = shared.visited.len();
+    let found: Vec<(usize, u64)> = shared
+        .discoveries
+        .lock()
+        .map(|d| d.iter().map(|(&k, &v)| (k, v)).collect())
+        .unwrap_or_default();
+    let mut discoveries = HashMap::new();
+    for (property, fp) in found {
+        if let Some(path) = rebuild(model, &shared.visited, fp) {
+            discoveries.insert(shared.properties[property].name, path);
+        }
+    }
+    let (_, peak) = memory();
+    Outcome {
+        states: shared.states.load(Ordering::Relaxed),
+        unique,
+        max_depth,
+        elapsed: start.elapsed(),
+        peak_rss: peak.or(Some(peak_seen.load(Ordering::Relaxed) as u64).filter(|&p| p > 0)),
+        stopped,
+        split,
+        discoveries,
+        visited: options.keep_visited.then(|| shared.visited.fingerprints()),
+    }
+}
+
+/// The path to the state with fingerprint `fp`: its ancestors' fingerprints from the
+/// visited set, then a replay of the model from the initial state that matches them.
+fn rebuild<M>(model: &M, visited: &Visited, fp: u64) -> Option<Path<M::State, M::Action>>
+where
+    M: Model,
+    M::State: Clone + Hash + PartialEq,
+    M::Action: Clone + PartialEq,
+{
+    let mut chain = vec![fp];
+    loop {
+        let parent = visited.parent(*chain.last()?)?;
+        if parent == 0 {
+            break;
+        }
+        chain.push(parent);
+        if chain.len() > 1_000_000 {
+            return None;
+        }
+    }
+    chain.reverse();
+    let init = model
+        .init_states()
+        .into_iter()
+        .find(|s| fingerprint(s) == chain[0])?;
+    let mut state = init.clone();
+    let mut taken = Vec::new();
+    for &want in &chain[1..] {
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        let (action, next) = actions.into_iter().find_map(|a| {
+            let next = model.next_state(&state, a.clone())?;
+            (model.within_boundary(&next) && fingerprint(&next) == want).then_some((a, next))
+        })?;
+        taken.push(action);
+        state = next;
+    }
+    Path::from_actions(model, init, taken.iter())
+}
