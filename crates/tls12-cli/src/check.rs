@@ -371,7 +371,13 @@ pub fn run_check(args: CheckArgs) -> Result<Verdict, CliError> {
         })
         .collect();
     if let Some(file) = &args.svg {
-        write_svg(&configs[0], &reports[0], file, args.svg_property.as_deref())?;
+        write_svg(
+            &configs[0],
+            &reports[0],
+            file,
+            args.svg_property.as_deref(),
+            args.quiet,
+        )?;
     }
     let ok = reports.iter().all(|r| r.ok);
     if args.json {
@@ -406,6 +412,7 @@ fn write_svg(
     report: &CheckReport,
     file: &std::path::Path,
     property: Option<&str>,
+    quiet: bool,
 ) -> Result<(), CliError> {
     let chosen = match property {
         Some(name) => report
@@ -436,7 +443,9 @@ fn write_svg(
         .as_svg(path)
         .ok_or_else(|| fail("the model drew no picture"))?;
     std::fs::write(file, svg).map_err(|e| fail(format!("cannot write {}: {e}", file.display())))?;
-    eprintln!("check: drew {:?} into {}", chosen.name, file.display());
+    if !quiet {
+        eprintln!("check: drew {:?} into {}", chosen.name, file.display());
+    }
     Ok(())
 }
 

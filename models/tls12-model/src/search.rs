@@ -15,19 +15,29 @@
 //! path of action indices nor a copy of its properties per job is kept.
 //!
 //! **Partitions.** With [`Partition`] `i/n` and split level `k`, every part explores
-//! levels `1..=k` in full (the same states in every part), keeps from level `k` only the
-//! states whose fingerprint maps to part `i` (`fingerprint % n == i - 1`), and explores
-//! everything reachable from those. The parts together visit every reachable state: a
-//! state at level `> k` has a shortest path whose level-`k` state `f` belongs to exactly
-//! one part `p`; the states after `f` on that path are all at levels `> k`, so part `p`
-//! never finds them pre-marked and expands each in turn. A state's properties are checked
-//! in every part that visits it, so a violation reachable only below `f` is reported by
-//! part `p` (and by any other part whose own share also reaches it).
+//! levels `1..=k` in full (the same states in every part), keeps from level `k` only its
+//! share, and explores everything reachable from those. The parts together visit every
+//! reachable state: a state at level `> k` has a shortest path whose level-`k` state `f`
+//! belongs to exactly one part `p`; the states after `f` on that path are all at levels
+//! `> k`, so part `p` never finds them pre-marked and expands each in turn. A state's
+//! properties are checked in every part that visits it, so a violation reachable only
+//! below `f` is reported by part `p` (and by any other part whose share also reaches it).
+//!
+//! The share is decided by position, not by fingerprint: fingerprints are not the same
+//! in two processes (a server configuration's hook hashes as a function address, which
+//! moves with address-space randomisation), but the order in which one thread discovers
+//! the levels before the split is: the model's actions come in a fixed order and whether
+//! a state is new depends only on its contents. So a part expands the levels before the
+//! split on one thread, and owns the states of the split level whose position in that
+//! order is `i - 1` modulo `n` (which also balances the shares to within one state).
 //!
 //! The semantics of the three kinds of property are stateright's: `always` and
-//! `sometimes` are checked on every visited state; `eventually` is tracked along the path
-//! that first discovered each state and reported at terminal states (sound on acyclic
-//! models only, as stateright's).
+//! `sometimes` are checked on every visited state; `eventually` is tracked along paths
+//! and reported at terminal states. One difference: where stateright keeps, for a state
+//! reached by several paths, only the first path's pending `eventually` properties (and
+//! so can miss a path on which one never holds), this driver expands a state again when
+//! it is reached with a property pending that it was not expanded with. On acyclic models
+//! that makes `eventually` exact; on cyclic ones it stays unsound, as stateright's.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash};
@@ -65,9 +75,10 @@ pub struct Partition {
 pub const AUTO_SPLIT_FACTOR: usize = 64;
 
 impl Partition {
-    /// Whether a state of the split level belongs to this part.
-    pub fn owns(&self, fp: u64) -> bool {
-        fp % self.count as u64 == (self.index - 1) as u64
+    /// Whether the state at `position` in the split level's canonical order belongs to
+    /// this part.
+    pub fn owns(&self, position: usize) -> bool {
+        position % self.count == self.index - 1
     }
 }
 
@@ -155,7 +166,8 @@ pub struct Outcome<M: Model> {
     pub split: Option<Split>,
     /// Each discovered property's path from an initial state.
     pub discoveries: HashMap<&'static str, Path<M::State, M::Action>>,
-    /// The visited fingerprints, with `Options::keep_visited`.
+    /// With `Options::keep_visited`: the fingerprints of the states this search checked
+    /// (for a part: not the split level's states of other parts, which it only saw).
     pub visited: Option<Vec<u64>>,
 }
 
@@ -265,6 +277,14 @@ struct Shared<'m, M: Model> {
     /// For each property: its rank among the `eventually` ones.
     eventually_rank: Vec<Option<u32>>,
     visited: Visited,
+    /// With `eventually` properties: for each visited state, the union of the pending
+    /// bits it was expanded with. A state reached again with a bit it was not expanded
+    /// with is expanded again for that bit, so a path on which a property never holds is
+    /// followed to its end even where it joins a path on which it held (stateright keeps
+    /// the first path's bits only, and can miss such a violation).
+    pending: Option<Mutex<HashMap<u64, u64, NoHash>>>,
+    /// Split-level states of other parts: never expanded here, not even again.
+    foreign: Mutex<std::collections::HashSet<u64, NoHash>>,
     states: AtomicUsize,
     depth: AtomicUsize,
     stop: AtomicBool,
@@ -281,6 +301,19 @@ where
                 d.entry(property).or_insert(fp);
             }
         }
+    }
+
+    /// For a state reached again with pending bits `ebits`: the bits it must be expanded
+    /// again for, if any.
+    fn again(&self, fp: u64, ebits: u64) -> Option<u64> {
+        let mut map = self.pending.as_ref()?.lock().ok()?;
+        let known = map.entry(fp).or_insert(0);
+        let delta = ebits & !*known;
+        if delta == 0 || self.foreign.lock().ok()?.contains(&fp) {
+            return None;
+        }
+        *known |= delta;
+        Some(delta)
     }
 
     /// Checks one state's properties and expands it into `out`.
@@ -334,11 +367,24 @@ where
             terminal = false;
             let next_fp = fingerprint(&next);
             if self.visited.insert(next_fp, fp) {
+                if let Some(pending) = &self.pending {
+                    if let Ok(mut map) = pending.lock() {
+                        *map.entry(next_fp).or_insert(0) |= ebits;
+                    }
+                }
                 out.push(Entry {
                     state: next,
                     fp: next_fp,
                     ebits,
                 });
+            } else if ebits != 0 {
+                if let Some(delta) = self.again(next_fp, ebits) {
+                    out.push(Entry {
+                        state: next,
+                        fp: next_fp,
+                        ebits: delta,
+                    });
+                }
             }
         }
         self.states.fetch_add(generated, Ordering::Relaxed);
@@ -430,6 +476,8 @@ where
         discoveries: Mutex::new(HashMap::new()),
         eventually_rank,
         visited: Visited::new(),
+        pending: (ebits != 0).then(|| Mutex::new(HashMap::default())),
+        foreign: Mutex::new(Default::default()),
         states: AtomicUsize::new(0),
         depth: AtomicUsize::new(1),
         stop: AtomicBool::new(false),
@@ -442,6 +490,11 @@ where
         let fp = fingerprint(&state);
         shared.states.fetch_add(1, Ordering::Relaxed);
         if shared.visited.insert(fp, 0) {
+            if let Some(pending) = &shared.pending {
+                if let Ok(mut map) = pending.lock() {
+                    map.insert(fp, ebits);
+                }
+            }
             level.push(Entry { state, fp, ebits });
         }
     }
@@ -484,7 +537,20 @@ where
             }
         });
         let mut depth = 1;
-        while count(&chunks) > 0 && !shared.stop.load(Ordering::Relaxed) {
+        // Distinct states of the levels before the one being expanded.
+        let mut before = 0;
+        while count(&chunks) > 0 {
+            // The watcher checks memory four times a second; a level boundary checks too,
+            // so that a small search honours the ceiling as well.
+            if let Some(max) = options.max_memory {
+                if memory().0.is_some_and(|rss| rss > max) {
+                    shared.stop.store(true, Ordering::Relaxed);
+                }
+            }
+            if shared.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let through = shared.visited.len();
             if let Some(part) = options.partition {
                 let size = count(&chunks);
                 let here = match part.split {
@@ -492,31 +558,50 @@ where
                     None => size >= AUTO_SPLIT_FACTOR * part.count,
                 };
                 if here && split.is_none() {
+                    let mut foreign = Vec::new();
+                    let mut position = 0;
                     for chunk in &mut chunks {
-                        chunk.retain(|e| part.owns(e.fp));
+                        chunk.retain(|e| {
+                            let mine = part.owns(position);
+                            position += 1;
+                            if !mine {
+                                foreign.push(e.fp);
+                            }
+                            mine
+                        });
+                    }
+                    if let Ok(mut set) = shared.foreign.lock() {
+                        set.extend(foreign);
                     }
                     split = Some(Split {
                         level: depth,
-                        prefix_unique: shared.visited.len() - size,
+                        prefix_unique: before,
                         prefix_states: shared.states.load(Ordering::Relaxed),
-                        frontier: size,
+                        frontier: through - before,
                         owned: count(&chunks),
                     });
                 }
             }
+            before = through;
             shared.depth.store(depth, Ordering::Relaxed);
             max_depth = depth;
+            // Before a partition's split, one thread: the split level's order must be the
+            // same in every part (see the module's documentation).
+            let threads = match options.partition.is_some() && split.is_none() {
+                true => 1,
+                false => options.threads.max(1),
+            };
             // A level of few chunks is cut finer, so that every thread gets work.
-            if chunks.len() < 4 * options.threads.max(1) {
+            if chunks.len() < 4 * threads {
                 let entries: Vec<Entry<M::State>> = chunks.into_iter().flatten().collect();
-                let per = (entries.len() / (4 * options.threads.max(1))).clamp(1, CHUNK);
+                let per = (entries.len() / (4 * threads)).clamp(1, CHUNK);
                 let mut it = entries.into_iter().peekable();
                 chunks = Vec::new();
                 while it.peek().is_some() {
                     chunks.push(it.by_ref().take(per).collect());
                 }
             }
-            chunks = shared.level(chunks, options.threads);
+            chunks = shared.level(chunks, threads);
             depth += 1;
         }
         let _ = done_tx.send(());
@@ -547,7 +632,12 @@ where
         stopped,
         split,
         discoveries,
-        visited: options.keep_visited.then(|| shared.visited.fingerprints()),
+        visited: options.keep_visited.then(|| {
+            let foreign = shared.foreign.lock().map(|f| f.clone()).unwrap_or_default();
+            let mut all = shared.visited.fingerprints();
+            all.retain(|fp| !foreign.contains(fp));
+            all
+        }),
     }
 }
 

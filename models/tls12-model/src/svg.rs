@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::{describe_record, Action, Side, State, Tls12Model};
 
-const LANE: usize = 230;
+const LANE: usize = 300;
 const MARGIN: usize = 40;
 const ROW: usize = 38;
 const TOP: usize = 70;
@@ -279,10 +279,9 @@ fn arrow(
             true => ("end", x2 - 4),
             false => ("start", x2 + 4),
         };
-        let _ = write!(
+        let _ = writeln!(
             out,
-            r##"<text x="{tx}" y="{}" text-anchor="{anchor}" font-size="10" fill="#567">{}</text>
-"##,
+            r##"<text x="{tx}" y="{}" text-anchor="{anchor}" font-size="10" fill="#567">{}</text>"##,
             y + 13,
             esc(name)
         );
