@@ -19,6 +19,12 @@ use clap::{Parser, Subcommand};
 
 use crate::common::CliError;
 
+/// The model checker clones and drops tens of millions of small states; mimalloc's
+/// thread-local free lists make `tls12 check` about a sixth faster than the system
+/// allocator (README, "How big, how fast").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// TLS 1.2 reference implementation and model-checked specification.
 #[derive(Parser, Debug)]
 #[command(

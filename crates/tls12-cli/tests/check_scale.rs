@@ -112,7 +112,6 @@ fn a_memory_ceiling_stops_cleanly_with_exit_status_3() {
         (&["--max-memory", "lots"][..], "--max-memory wants a size"),
         (&["--partition", "4/3"], "--partition wants I/N"),
         (&["--split-depth", "3"], "--split-depth needs --partition"),
-        (&["--partition", "1/2", "--dfs"], "breadth-first"),
     ] {
         let (code, _, err) = run_owned(&with(flag));
         assert_eq!(code, Some(2), "{flag:?}: {err}");

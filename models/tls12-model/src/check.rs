@@ -1,10 +1,10 @@
 //! Running the checker and reporting: what `tls12 check` prints, as text or JSON, and
 //! what the tests assert on.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use stateright::{Checker, Expectation, Model, Path};
+use stateright::{Expectation, Model, Path};
 
 use crate::search::{self, Options, Partition, Progress, Stop};
 use crate::{explain, Action, Config, State, Tls12Model};
@@ -80,14 +80,12 @@ pub struct CheckReport {
 /// How the state space is searched.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Search {
-    /// Breadth-first, level by level (our own driver, [`crate::search`]): counterexamples
-    /// are shortest; reports progress, honours a memory ceiling, and splits into
-    /// partitions.
+    /// Breadth-first, level by level ([`crate::search`]): counterexamples are shortest.
     #[default]
     Bfs,
-    /// Depth-first (stateright's checker): holds only the current path and the
-    /// fingerprints of visited states, so configurations too large for breadth-first fit
-    /// in memory (counterexamples may be longer).
+    /// Depth-first (the same driver): holds the fingerprints of visited states and only
+    /// the states on each thread's stack, so configurations too large for breadth-first
+    /// fit in memory (counterexamples are valid paths but may be longer).
     Dfs,
 }
 
@@ -97,10 +95,9 @@ pub struct CheckOptions<'a> {
     pub threads: usize,
     /// Breadth- or depth-first.
     pub search: Search,
-    /// One part of a partitioned check (breadth-first only).
+    /// One part of a partitioned check.
     pub partition: Option<Partition>,
-    /// Stop cleanly, with a partial report, past this resident memory in bytes
-    /// (breadth-first only).
+    /// Stop cleanly, with a partial report, past this resident memory in bytes.
     pub max_memory: Option<u64>,
     /// Called about every two seconds while checking.
     pub progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
@@ -138,99 +135,61 @@ pub fn check_with(cfg: &Config, threads: usize, search: Search) -> CheckReport {
 /// Explores the state space of `cfg` as `options` say.
 pub fn run(cfg: &Config, options: &CheckOptions<'_>) -> CheckReport {
     let model = Tls12Model::new(cfg.clone());
-    match options.search {
-        Search::Bfs => {
-            let outcome = search::search(
-                &model,
-                &Options {
-                    threads: options.threads.max(1),
-                    partition: options.partition,
-                    max_memory: options.max_memory,
-                    progress: options.progress,
-                    ..Options::default()
-                },
-            );
-            let partition = options.partition.map(|p| {
-                let split = outcome.split.unwrap_or(search::Split {
-                    level: 0,
-                    prefix_unique: 0,
-                    prefix_states: 0,
-                    frontier: 0,
-                    owned: 0,
-                });
-                PartitionReport {
-                    index: p.index,
-                    count: p.count,
-                    split_level: split.level,
-                    prefix_unique: split.prefix_unique,
-                    prefix_states: split.prefix_states,
-                    frontier: split.frontier,
-                    owned: split.owned,
-                }
-            });
-            let stopped = outcome.stopped.map(|Stop::MemoryLimit(max)| {
-                format!(
-                    "resident memory passed --max-memory ({}) at depth {}",
-                    human_bytes(max),
-                    outcome.max_depth
-                )
-            });
-            let mut discoveries = outcome.discoveries;
-            report(
-                &model,
-                Measured {
-                    search: Search::Bfs,
-                    states: outcome.states,
-                    unique_states: outcome.unique,
-                    max_depth: outcome.max_depth,
-                    elapsed: outcome.elapsed,
-                    peak_memory: outcome.peak_rss,
-                    stopped,
-                    partition,
-                },
-                |name| discoveries.remove(name),
-            )
+    let order = match options.search {
+        Search::Bfs => search::Order::BreadthFirst,
+        Search::Dfs => search::Order::DepthFirst,
+    };
+    let outcome = search::search(
+        &model,
+        &Options {
+            threads: options.threads.max(1),
+            order,
+            partition: options.partition,
+            max_memory: options.max_memory,
+            progress: options.progress,
+            ..Options::default()
+        },
+    );
+    let partition = options.partition.map(|p| {
+        let split = outcome.split.unwrap_or(search::Split {
+            level: 0,
+            prefix_unique: 0,
+            prefix_states: 0,
+            frontier: 0,
+            owned: 0,
+        });
+        PartitionReport {
+            index: p.index,
+            count: p.count,
+            split_level: split.level,
+            prefix_unique: split.prefix_unique,
+            prefix_states: split.prefix_states,
+            frontier: split.frontier,
+            owned: split.owned,
         }
-        Search::Dfs => {
-            let start = Instant::now();
-            let checker = Tls12Model::new(cfg.clone())
-                .checker()
-                .threads(options.threads.max(1))
-                .spawn_dfs();
-            // stateright's checker counts while it runs: report from here.
-            let mut last = Instant::now();
-            while !checker.is_done() {
-                std::thread::sleep(Duration::from_millis(100));
-                if let Some(progress) = options.progress {
-                    if last.elapsed() >= Duration::from_secs(2) {
-                        last = Instant::now();
-                        progress(&Progress {
-                            states: checker.state_count(),
-                            unique: checker.unique_state_count(),
-                            depth: checker.max_depth(),
-                            elapsed: start.elapsed(),
-                            rss: search::memory().0,
-                        });
-                    }
-                }
-            }
-            let checker = checker.join();
-            report(
-                &model,
-                Measured {
-                    search: Search::Dfs,
-                    states: checker.state_count(),
-                    unique_states: checker.unique_state_count(),
-                    max_depth: checker.max_depth(),
-                    elapsed: start.elapsed(),
-                    peak_memory: search::memory().1,
-                    stopped: None,
-                    partition: None,
-                },
-                |name| checker.discovery(name),
-            )
-        }
-    }
+    });
+    let stopped = outcome.stopped.map(|Stop::MemoryLimit(max)| {
+        format!(
+            "resident memory passed --max-memory ({}) at depth {}",
+            human_bytes(max),
+            outcome.max_depth
+        )
+    });
+    let mut discoveries = outcome.discoveries;
+    report(
+        &model,
+        Measured {
+            search: options.search,
+            states: outcome.states,
+            unique_states: outcome.unique,
+            max_depth: outcome.max_depth,
+            elapsed: outcome.elapsed,
+            peak_memory: outcome.peak_rss,
+            stopped,
+            partition,
+        },
+        |name| discoveries.remove(name),
+    )
 }
 
 /// Bytes for people: `512 B`, `3.1 MB`, `4.4 GB` (powers of 1000, as `ls -h --si`).

@@ -97,10 +97,26 @@ pub struct Progress {
     pub rss: Option<u64>,
 }
 
+/// The order in which states are expanded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Level by level: counterexamples are shortest; the two levels being expanded and
+    /// built are held in memory as full states.
+    #[default]
+    BreadthFirst,
+    /// Depth-first on each thread, threads sharing the visited set and splitting work:
+    /// only the states on each thread's stack are held, so memory is the visited set's
+    /// (counterexamples are valid paths, not shortest ones). Partitions still split at an
+    /// exact level: the levels before the split are expanded breadth-first.
+    DepthFirst,
+}
+
 /// How to search.
 pub struct Options<'a> {
     /// Worker threads.
     pub threads: usize,
+    /// Breadth- or depth-first.
+    pub order: Order,
     /// Explore only this part of the state space.
     pub partition: Option<Partition>,
     /// Stop cleanly when the process's resident memory exceeds this many bytes.
@@ -117,6 +133,7 @@ impl Default for Options<'_> {
     fn default() -> Self {
         Self {
             threads: 1,
+            order: Order::BreadthFirst,
             partition: None,
             max_memory: None,
             progress: None,
@@ -191,8 +208,10 @@ impl Visited {
     }
 
     fn shard(&self, fp: u64) -> std::sync::MutexGuard<'_, HashMap<u64, u64, NoHash>> {
-        // The low bits pick the partition; the high bits pick the shard.
-        let index = (fp >> 58) as usize % SHARDS;
+        // The hash table takes its bucket from the low bits and its control byte from the
+        // top seven: the shard comes from bits in between, or every key of a shard would
+        // share its control byte and each probe would compare keys all along.
+        let index = (fp >> 32) as usize % SHARDS;
         match self.shards[index].lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -237,6 +256,8 @@ impl Visited {
 struct Entry<S> {
     state: S,
     fp: u64,
+    /// The length of the path that discovered it (initial states: 1).
+    depth: u32,
     /// The `eventually` properties (by their rank among them) not yet satisfied on the
     /// path that discovered this state.
     ebits: u64,
@@ -326,8 +347,10 @@ where
         let Entry {
             state,
             fp,
+            depth,
             mut ebits,
         } = entry;
+        self.depth.fetch_max(depth as usize, Ordering::Relaxed);
         let mut awaiting = false;
         for (i, property) in self.properties.iter().enumerate() {
             let rank = self.eventually_rank[i];
@@ -375,6 +398,7 @@ where
                 out.push(Entry {
                     state: next,
                     fp: next_fp,
+                    depth: depth + 1,
                     ebits,
                 });
             } else if ebits != 0 {
@@ -382,6 +406,7 @@ where
                     out.push(Entry {
                         state: next,
                         fp: next_fp,
+                        depth: depth + 1,
                         ebits: delta,
                     });
                 }
@@ -444,6 +469,94 @@ where
     }
 }
 
+/// The work shared between depth-first threads: stacks given away, and how many threads
+/// wait for one.
+struct Market<S> {
+    stacks: Vec<Vec<Entry<S>>>,
+    idle: usize,
+    done: bool,
+}
+
+impl<M> Shared<'_, M>
+where
+    M: Model + Sync,
+    M::State: Hash + Send,
+    M::Action: Send,
+{
+    /// Explores everything reachable from `seeds` depth-first on `threads` threads. A
+    /// thread whose stack runs dry takes a stack another thread gave away; a thread with
+    /// a deep stack gives its bottom half away while another waits. It ends when every
+    /// thread waits and nothing is left to take.
+    fn depth_first(&self, seeds: Vec<Vec<Entry<M::State>>>, threads: usize) {
+        let threads = threads.max(1);
+        let market = Mutex::new(Market {
+            stacks: seeds,
+            idle: 0,
+            done: false,
+        });
+        let wake = std::sync::Condvar::new();
+        let work = || {
+            let mut stack: Vec<Entry<M::State>> = Vec::new();
+            let mut actions = Vec::new();
+            let mut out = Vec::new();
+            let mut since_share = 0usize;
+            loop {
+                if stack.is_empty() {
+                    let Ok(mut m) = market.lock() else { return };
+                    loop {
+                        if m.done || self.stop.load(Ordering::Relaxed) {
+                            m.done = true;
+                            wake.notify_all();
+                            return;
+                        }
+                        if let Some(taken) = m.stacks.pop() {
+                            stack = taken;
+                            break;
+                        }
+                        m.idle += 1;
+                        if m.idle == threads {
+                            m.done = true;
+                            wake.notify_all();
+                            return;
+                        }
+                        m = match wake.wait(m) {
+                            Ok(m) => m,
+                            Err(_) => return,
+                        };
+                        m.idle -= 1;
+                    }
+                }
+                let Some(entry) = stack.pop() else { continue };
+                self.expand(entry, &mut out, &mut actions);
+                // Pushed in reverse, so the first action is explored first.
+                stack.extend(out.drain(..).rev());
+                since_share += 1;
+                if since_share >= 64 && stack.len() > 1 {
+                    since_share = 0;
+                    if self.stop.load(Ordering::Relaxed) {
+                        stack.clear();
+                        continue;
+                    }
+                    if let Ok(mut m) = market.try_lock() {
+                        if m.idle > 0 && m.stacks.is_empty() {
+                            let rest = stack.split_off(stack.len() / 2);
+                            let bottom = std::mem::replace(&mut stack, rest);
+                            m.stacks.push(bottom);
+                            wake.notify_one();
+                        }
+                    }
+                }
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(work);
+            }
+            work();
+        });
+    }
+}
+
 fn count<S>(chunks: &[Vec<Entry<S>>]) -> usize {
     chunks.iter().map(Vec::len).sum()
 }
@@ -479,7 +592,7 @@ where
         pending: (ebits != 0).then(|| Mutex::new(HashMap::default())),
         foreign: Mutex::new(Default::default()),
         states: AtomicUsize::new(0),
-        depth: AtomicUsize::new(1),
+        depth: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
     };
     let mut level: Vec<Entry<M::State>> = Vec::new();
@@ -495,12 +608,16 @@ where
                     map.insert(fp, ebits);
                 }
             }
-            level.push(Entry { state, fp, ebits });
+            level.push(Entry {
+                state,
+                fp,
+                depth: 1,
+                ebits,
+            });
         }
     }
     let mut chunks = vec![level];
     let mut split = None;
-    let mut max_depth = 0;
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let peak_seen = AtomicUsize::new(0);
     std::thread::scope(|scope| {
@@ -583,8 +700,13 @@ where
                 }
             }
             before = through;
-            shared.depth.store(depth, Ordering::Relaxed);
-            max_depth = depth;
+            if options.order == Order::DepthFirst
+                && (options.partition.is_none() || split.is_some())
+            {
+                shared.depth_first(std::mem::take(&mut chunks), options.threads);
+                break;
+            }
+            shared.depth.fetch_max(depth, Ordering::Relaxed);
             // Before a partition's split, one thread: the split level's order must be the
             // same in every part (see the module's documentation).
             let threads = match options.partition.is_some() && split.is_none() {
@@ -626,7 +748,7 @@ where
     Outcome {
         states: shared.states.load(Ordering::Relaxed),
         unique,
-        max_depth,
+        max_depth: shared.depth.load(Ordering::Relaxed),
         elapsed: start.elapsed(),
         peak_rss: peak.or(Some(peak_seen.load(Ordering::Relaxed) as u64).filter(|&p| p > 0)),
         stopped,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use stateright::{Checker, Model, Property};
 use tls12_model::check::{run, CheckOptions, CheckReport};
 use tls12_model::partition::{merge, PartFile};
-use tls12_model::search::{fingerprint, search, Options, Partition};
+use tls12_model::search::{fingerprint, search, Options, Order, Partition};
 use tls12_model::{Action, Config, Move, State, Tls12Model};
 
 /// One client, two connections, ignores, declined resumptions and an attacker of budget
@@ -47,10 +47,11 @@ fn two_clients() -> Config {
     }
 }
 
-fn visited(model: &impl SearchModel, partition: Option<Partition>) -> HashSet<u64> {
+fn visited(model: &impl SearchModel, partition: Option<Partition>, order: Order) -> HashSet<u64> {
     model
         .run(&Options {
             threads: 2,
+            order,
             partition,
             keep_visited: true,
             ..Options::default()
@@ -73,7 +74,7 @@ impl SearchModel for Tls12Model {
 #[test]
 fn our_driver_counts_what_stateright_counts() {
     for cfg in [
-        attacked(),
+        small(),
         two_clients(),
         Config {
             client_auth: tls12::handshake::ClientAuth::Optional,
@@ -82,6 +83,16 @@ fn our_driver_counts_what_stateright_counts() {
         },
     ] {
         let ours = search(&Tls12Model::new(cfg.clone()), &Options::default());
+        let deep = search(
+            &Tls12Model::new(cfg.clone()),
+            &Options {
+                threads: 2,
+                order: Order::DepthFirst,
+                ..Options::default()
+            },
+        );
+        assert_eq!(deep.unique, ours.unique, "{cfg:?}");
+        let mut d: Vec<_> = deep.discoveries.keys().copied().collect();
         let theirs = Tls12Model::new(cfg.clone())
             .checker()
             .threads(2)
@@ -100,7 +111,9 @@ fn our_driver_counts_what_stateright_counts() {
         let mut b: Vec<_> = theirs.discoveries().keys().copied().collect();
         a.sort();
         b.sort();
+        d.sort();
         assert_eq!(a, b, "{cfg:?}");
+        assert_eq!(d, b, "{cfg:?}");
         assert!(a.contains(&"a full handshake completes"));
         // Thread count changes neither the count nor the levels.
         let one = search(
@@ -162,36 +175,40 @@ fn a_memory_ceiling_stops_the_check_with_a_partial_report() {
 #[test]
 fn partitions_cover_the_state_space_exactly() {
     let model = Tls12Model::new(small());
-    let whole = visited(&model, None);
+    let whole = visited(&model, None, Order::BreadthFirst);
     assert_eq!(whole.len(), 2260);
-    for (count, split) in [
-        (2, None),
-        (3, Some(4)),
-        (5, Some(9)),
-        (8, Some(10)),
-        (4, Some(16)),
-    ] {
-        let mut union = HashSet::new();
-        let mut sizes = Vec::new();
-        for index in 1..=count {
-            let part = visited(
-                &model,
-                Some(Partition {
-                    index,
-                    count,
-                    split,
-                }),
+    assert_eq!(visited(&model, None, Order::DepthFirst), whole);
+    for order in [Order::BreadthFirst, Order::DepthFirst] {
+        for (count, split) in [
+            (2, None),
+            (3, Some(4)),
+            (5, Some(9)),
+            (8, Some(10)),
+            (4, Some(16)),
+        ] {
+            let mut union = HashSet::new();
+            let mut sizes = Vec::new();
+            for index in 1..=count {
+                let part = visited(
+                    &model,
+                    Some(Partition {
+                        index,
+                        count,
+                        split,
+                    }),
+                    order,
+                );
+                sizes.push(part.len());
+                union.extend(part);
+            }
+            // Every state of the whole is in some part, and no part invents one.
+            assert_eq!(union, whole, "{order:?}: {count} parts split at {split:?}");
+            // And the work is actually shared: no part explores nearly everything.
+            assert!(
+                sizes.iter().all(|&s| s < whole.len()),
+                "{order:?}: {count} parts split at {split:?}: {sizes:?}"
             );
-            sizes.push(part.len());
-            union.extend(part);
         }
-        // Every state of the whole is in some part, and no part invents one.
-        assert_eq!(union, whole, "{count} parts split at {split:?}");
-        // And the work is actually shared: no part explores nearly everything.
-        assert!(
-            sizes.iter().all(|&s| s < whole.len()),
-            "{count} parts split at {split:?}: {sizes:?}"
-        );
     }
 }
 
