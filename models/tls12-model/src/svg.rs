@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::{describe_record, Action, Side, State, Tls12Model};
 
-const LANE: usize = 300;
+const LANE: usize = 360;
 const MARGIN: usize = 40;
 const ROW: usize = 38;
 const TOP: usize = 70;
@@ -156,12 +156,21 @@ fn draw_step(
             };
             let receiver = next.map(|n| {
                 let nc = &n.conns[*conn];
-                match side {
-                    Side::ToServer => nc.server.as_ref().map(|s| s.state_name()),
-                    Side::ToClient => nc.client.as_ref().map(|s| s.state_name()),
+                let (name, alert) = match side {
+                    Side::ToServer => nc
+                        .server
+                        .as_ref()
+                        .map(|s| (s.state_name(), s.error().and_then(|e| e.alert_sent()))),
+                    Side::ToClient => nc
+                        .client
+                        .as_ref()
+                        .map(|c| (c.state_name(), c.error().and_then(|e| e.alert_sent()))),
                 }
-                .unwrap_or("")
-                .to_string()
+                .unwrap_or(("", None));
+                match alert {
+                    Some(alert) => format!("{name}: sent fatal {alert:?}"),
+                    None => name.to_string(),
+                }
             });
             arrow(out, from, to, y, &label, forged, fatal, receiver.as_deref());
         }
@@ -227,11 +236,11 @@ fn draw_step(
                 crate::Move::Replay => format!("record {arg}"),
                 _ => String::new(),
             };
-            let (left, right) = (x(0) - 70, x(server) + 70);
+            let (left, right) = (6, x(server) + LANE / 2 - 6);
             let _ = write!(
                 out,
                 r##"<rect x="{left}" y="{}" width="{}" height="24" rx="3" fill="#ffe5e5" stroke="#c00"/>
-<text x="{}" y="{}" text-anchor="middle" fill="#a00" font-weight="bold">⚡ attacker: {mv:?} {} on conn {conn}, {side} (next record: {})</text>
+<text x="{}" y="{}" text-anchor="middle" fill="#a00" font-weight="bold" font-size="11">⚡ attacker: {mv:?} {} on conn {conn}, {side} (next record: {})</text>
 "##,
                 y - 12,
                 right - left,
@@ -269,7 +278,7 @@ fn arrow(
     let _ = write!(
         out,
         r##"<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" stroke-width="1.5" marker-end="url(#{marker})"/>
-<text x="{mid}" y="{}" text-anchor="middle" fill="{color}">{}</text>
+<text x="{mid}" y="{}" text-anchor="middle" fill="{color}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>
 "##,
         y - 5,
         esc(&label)
@@ -281,7 +290,7 @@ fn arrow(
         };
         let _ = writeln!(
             out,
-            r##"<text x="{tx}" y="{}" text-anchor="{anchor}" font-size="10" fill="#567">{}</text>"##,
+            r##"<text x="{tx}" y="{}" text-anchor="{anchor}" font-size="10" fill="#567" stroke="white" stroke-width="3" paint-order="stroke">{}</text>"##,
             y + 13,
             esc(name)
         );
