@@ -167,10 +167,33 @@ fn draw_step(
                         .map(|c| (c.state_name(), c.error().and_then(|e| e.alert_sent()))),
                 }
                 .unwrap_or(("", None));
-                match alert {
+                let mut label = match alert {
                     Some(alert) => format!("{name}: sent fatal {alert:?}"),
                     None => name.to_string(),
+                };
+                // What the server's cache did: a lookup's outcome, a session stored or
+                // evicted.
+                if side == Side::ToServer && c.cache_hit.is_none() {
+                    match nc.cache_hit {
+                        Some(true) => label.push_str("; cache hit"),
+                        Some(false) => label.push_str("; cache miss"),
+                        None => {}
+                    }
                 }
+                let ids = |s: &State| -> Vec<String> {
+                    s.cache
+                        .sessions()
+                        .map(|x| tls12::msgs::base::hex(&x.id.as_bytes()[..4]))
+                        .collect()
+                };
+                let (was, now) = (ids(state), ids(n));
+                for id in now.iter().filter(|id| !was.contains(id)) {
+                    let _ = write!(label, "; caches {id}");
+                }
+                for id in was.iter().filter(|id| !now.contains(id)) {
+                    let _ = write!(label, "; evicts {id}");
+                }
+                label
             });
             arrow(out, from, to, y, &label, forged, fatal, receiver.as_deref());
         }
