@@ -32,9 +32,14 @@ pub struct PartitionReport {
     pub index: usize,
     /// Of how many.
     pub count: usize,
-    /// The level at which the frontier was split (0: the space ended before any level was
-    /// large enough, so this part explored all of it).
+    /// The level at which the frontier was split (0: split by class, or the space ended
+    /// before any level was large enough, so this part explored all of it).
     pub split_level: usize,
+    /// Whether the parts split by the attacker's move ([`crate::partition::attack_class`])
+    /// rather than at a level: then `prefix_*` count the unattacked states, which every
+    /// part explores.
+    #[serde(default)]
+    pub by_class: bool,
     /// Distinct states before the split level, explored by every part.
     pub prefix_unique: usize,
     /// States generated while expanding them, by every part.
@@ -139,7 +144,14 @@ pub fn run(cfg: &Config, options: &CheckOptions<'_>) -> CheckReport {
         Search::Bfs => search::Order::BreadthFirst,
         Search::Dfs => search::Order::DepthFirst,
     };
-    let outcome = search::search(
+    // With an attacker of budget one, parts split by the attacker's move, without
+    // overlap (unless a split depth is asked for); otherwise at a level, where the
+    // parts' shares may overlap below.
+    let by_class = options
+        .partition
+        .is_some_and(|p| p.split.is_none() && cfg.attacker == 1);
+    let class = crate::partition::attack_class;
+    let outcome = search::search_by_class(
         &model,
         &Options {
             threads: options.threads.max(1),
@@ -149,6 +161,7 @@ pub fn run(cfg: &Config, options: &CheckOptions<'_>) -> CheckReport {
             progress: options.progress,
             ..Options::default()
         },
+        by_class.then_some(&class as &(dyn Fn(&State) -> Option<u64> + Sync)),
     );
     let partition = options.partition.map(|p| {
         let split = outcome.split.unwrap_or(search::Split {
@@ -162,6 +175,7 @@ pub fn run(cfg: &Config, options: &CheckOptions<'_>) -> CheckReport {
             index: p.index,
             count: p.count,
             split_level: split.level,
+            by_class,
             prefix_unique: split.prefix_unique,
             prefix_states: split.prefix_states,
             frontier: split.frontier,
@@ -316,6 +330,11 @@ impl std::fmt::Display for CheckReport {
         )?;
         if let Some(p) = &self.partition {
             match p.split_level {
+                0 if p.by_class => writeln!(
+                    f,
+                    "partition {}/{}: split by the attacker's move; {} unattacked states (explored by every part), {} attacked states of this part's moves",
+                    p.index, p.count, p.prefix_unique, p.owned
+                )?,
                 0 => writeln!(
                     f,
                     "partition {}/{}: no level was large enough to split; this part explored everything",

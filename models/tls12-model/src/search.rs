@@ -287,6 +287,12 @@ pub fn memory() -> (Option<u64>, Option<u64>) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// A partition by class (see [`search_by_class`]).
+struct Classes<'m, M: Model> {
+    class: &'m (dyn Fn(&M::State) -> Option<u64> + Sync),
+    part: Partition,
+}
+
 /// Shared counters of a running search.
 struct Shared<'m, M: Model> {
     model: &'m M,
@@ -306,6 +312,11 @@ struct Shared<'m, M: Model> {
     pending: Option<Mutex<HashMap<u64, u64, NoHash>>>,
     /// Split-level states of other parts: never expanded here, not even again.
     foreign: Mutex<std::collections::HashSet<u64, NoHash>>,
+    /// With a partition by class: the class of a state, and the part that explores it.
+    class: Option<Classes<'m, M>>,
+    /// Distinct unclassified states, and the states generated into them (every part
+    /// explores these).
+    unclassified: (AtomicUsize, AtomicUsize),
     states: AtomicUsize,
     depth: AtomicUsize,
     stop: AtomicBool,
@@ -386,10 +397,30 @@ where
             if !self.model.within_boundary(&next) {
                 continue;
             }
-            generated += 1;
             terminal = false;
+            let mut unclassified = false;
+            if let Some(classes) = &self.class {
+                let (from, to) = ((classes.class)(&state), (classes.class)(&next));
+                // The class must never change once set, or parts would lose states.
+                assert!(
+                    from.is_none() || from == to,
+                    "a partition class changed along a step: {from:?} -> {to:?}"
+                );
+                match to {
+                    None => unclassified = true,
+                    Some(c) if classes.part.owns(c as usize) => {}
+                    Some(_) => continue,
+                }
+            }
+            generated += 1;
             let next_fp = fingerprint(&next);
+            if unclassified {
+                self.unclassified.1.fetch_add(1, Ordering::Relaxed);
+            }
             if self.visited.insert(next_fp, fp) {
+                if unclassified {
+                    self.unclassified.0.fetch_add(1, Ordering::Relaxed);
+                }
                 if let Some(pending) = &self.pending {
                     if let Ok(mut map) = pending.lock() {
                         *map.entry(next_fp).or_insert(0) |= ebits;
@@ -568,7 +599,31 @@ where
     M::State: Clone + Hash + PartialEq + Send + Sync,
     M::Action: Clone + PartialEq + Send,
 {
+    search_by_class(model, options, None)
+}
+
+/// Explores the model as `options` say; with a partition and a `class`, splits by class
+/// instead of by level: a state's class is `None` until a step sets it, and never changes
+/// after. Every part explores every unclassified state, and of the classified ones only
+/// those whose class `c` it owns (`c % count == index - 1`). Each classified state is
+/// reached only through unclassified states and states of its own class, so its owner
+/// reaches it, and no other part does: the parts cover the space without overlap below
+/// the unclassified states they share.
+pub fn search_by_class<M>(
+    model: &M,
+    options: &Options<'_>,
+    class: Option<&(dyn Fn(&M::State) -> Option<u64> + Sync)>,
+) -> Outcome<M>
+where
+    M: Model + Sync,
+    M::State: Clone + Hash + PartialEq + Send + Sync,
+    M::Action: Clone + PartialEq + Send,
+{
     let start = Instant::now();
+    let classes = class
+        .zip(options.partition)
+        .map(|(class, part)| Classes { class, part });
+    let by_class = classes.is_some();
     let properties = model.properties();
     let mut eventually_rank = Vec::new();
     let mut ebits = 0u64;
@@ -591,6 +646,8 @@ where
         visited: Visited::new(),
         pending: (ebits != 0).then(|| Mutex::new(HashMap::default())),
         foreign: Mutex::new(Default::default()),
+        class: classes,
+        unclassified: (AtomicUsize::new(0), AtomicUsize::new(0)),
         states: AtomicUsize::new(0),
         depth: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
@@ -603,6 +660,10 @@ where
         let fp = fingerprint(&state);
         shared.states.fetch_add(1, Ordering::Relaxed);
         if shared.visited.insert(fp, 0) {
+            if by_class {
+                shared.unclassified.0.fetch_add(1, Ordering::Relaxed);
+                shared.unclassified.1.fetch_add(1, Ordering::Relaxed);
+            }
             if let Some(pending) = &shared.pending {
                 if let Ok(mut map) = pending.lock() {
                     map.insert(fp, ebits);
@@ -668,7 +729,7 @@ where
                 break;
             }
             let through = shared.visited.len();
-            if let Some(part) = options.partition {
+            if let Some(part) = options.partition.filter(|_| !by_class) {
                 let size = count(&chunks);
                 let here = match part.split {
                     Some(level) => depth == level,
@@ -701,7 +762,7 @@ where
             }
             before = through;
             if options.order == Order::DepthFirst
-                && (options.partition.is_none() || split.is_some())
+                && (options.partition.is_none() || by_class || split.is_some())
             {
                 shared.depth_first(std::mem::take(&mut chunks), options.threads);
                 break;
@@ -709,7 +770,7 @@ where
             shared.depth.fetch_max(depth, Ordering::Relaxed);
             // Before a partition's split, one thread: the split level's order must be the
             // same in every part (see the module's documentation).
-            let threads = match options.partition.is_some() && split.is_none() {
+            let threads = match options.partition.is_some() && !by_class && split.is_none() {
                 true => 1,
                 false => options.threads.max(1),
             };
@@ -743,6 +804,15 @@ where
         if let Some(path) = rebuild(model, &shared.visited, fp) {
             discoveries.insert(shared.properties[property].name, path);
         }
+    }
+    if by_class {
+        split = Some(Split {
+            level: 0,
+            prefix_unique: shared.unclassified.0.load(Ordering::Relaxed),
+            prefix_states: shared.unclassified.1.load(Ordering::Relaxed),
+            frontier: 0,
+            owned: unique - shared.unclassified.0.load(Ordering::Relaxed),
+        });
     }
     let (_, peak) = memory();
     Outcome {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use stateright::{Checker, Model, Property};
 use tls12_model::check::{run, CheckOptions, CheckReport};
 use tls12_model::partition::{merge, PartFile};
-use tls12_model::search::{fingerprint, search, Options, Order, Partition};
+use tls12_model::search::{fingerprint, search, search_by_class, Options, Order, Partition};
 use tls12_model::{Action, Config, Move, State, Tls12Model};
 
 /// One client, two connections, ignores, declined resumptions and an attacker of budget
@@ -76,11 +76,8 @@ fn our_driver_counts_what_stateright_counts() {
     for cfg in [
         small(),
         two_clients(),
-        Config {
-            client_auth: tls12::handshake::ClientAuth::Optional,
-            client_cert: true,
-            ..Config::plain(2)
-        },
+        // With an `eventually` (no attacker, no ignores).
+        Config::plain(2),
     ] {
         let ours = search(&Tls12Model::new(cfg.clone()), &Options::default());
         let deep = search(
@@ -178,14 +175,14 @@ fn partitions_cover_the_state_space_exactly() {
     let whole = visited(&model, None, Order::BreadthFirst);
     assert_eq!(whole.len(), 2260);
     assert_eq!(visited(&model, None, Order::DepthFirst), whole);
-    for order in [Order::BreadthFirst, Order::DepthFirst] {
-        for (count, split) in [
-            (2, None),
-            (3, Some(4)),
-            (5, Some(9)),
-            (8, Some(10)),
-            (4, Some(16)),
-        ] {
+    for (order, splits) in [
+        (
+            Order::BreadthFirst,
+            &[(2, None), (8, Some(10)), (4, Some(16))][..],
+        ),
+        (Order::DepthFirst, &[(3, Some(4)), (5, Some(9))][..]),
+    ] {
+        for &(count, split) in splits {
             let mut union = HashSet::new();
             let mut sizes = Vec::new();
             for index in 1..=count {
@@ -217,6 +214,59 @@ fn part_file(report: &CheckReport) -> PartFile {
 }
 
 #[test]
+fn parts_split_by_the_attackers_move_cover_the_space_without_overlap() {
+    let model = Tls12Model::new(small());
+    let class = tls12_model::partition::attack_class;
+    let explore = |partition: Option<Partition>, order: Order| -> HashSet<u64> {
+        search_by_class(
+            &model,
+            &Options {
+                threads: 2,
+                order,
+                partition,
+                keep_visited: true,
+                ..Options::default()
+            },
+            Some(&class),
+        )
+        .visited
+        .unwrap()
+        .into_iter()
+        .collect()
+    };
+    let whole = explore(None, Order::DepthFirst);
+    assert_eq!(whole.len(), 2260);
+    let unattacked = search(
+        &Tls12Model::new(Config {
+            attacker: 0,
+            ..small()
+        }),
+        &Options::default(),
+    )
+    .unique;
+    for (count, order) in [(3, Order::DepthFirst), (4, Order::BreadthFirst)] {
+        let parts: Vec<HashSet<u64>> = (1..=count)
+            .map(|index| {
+                explore(
+                    Some(Partition {
+                        index,
+                        count,
+                        split: None,
+                    }),
+                    order,
+                )
+            })
+            .collect();
+        let union: HashSet<u64> = parts.iter().flatten().copied().collect();
+        assert_eq!(union, whole, "{count} parts");
+        // Every part holds the unattacked states; beyond them, no state is in two parts.
+        let sum: usize = parts.iter().map(|p| p.len() - unattacked).sum();
+        assert_eq!(sum + unattacked, whole.len(), "{count} parts overlap");
+        assert!(parts.iter().all(|p| p.len() < whole.len()), "{count} parts");
+    }
+}
+
+#[test]
 fn merged_parts_reach_every_sometimes_and_cover_the_count() {
     for cfg in [small(), two_clients()] {
         let whole = run(&cfg, &CheckOptions::threads(2));
@@ -240,9 +290,19 @@ fn merged_parts_reach_every_sometimes_and_cover_the_count() {
         // A part alone may miss a `sometimes`; together they reach each one.
         let merged = merge(parts.iter().map(part_file).collect()).unwrap();
         assert!(merged.ok, "{merged}");
-        assert!(merged.split_level > 1);
-        assert!(merged.unique_states >= whole.unique_states);
-        assert!(merged.states >= whole.states);
+        match cfg.attacker {
+            // Split by the attacker's move: no overlap, so the counts are exact.
+            1 => {
+                assert!(merged.by_class);
+                assert_eq!(merged.unique_states, whole.unique_states);
+                assert_eq!(merged.states, whole.states);
+            }
+            _ => {
+                assert!(merged.split_level > 1);
+                assert!(merged.unique_states >= whole.unique_states);
+                assert!(merged.states >= whole.states);
+            }
+        }
         let names = |ps: &[tls12_model::check::PropertyReport]| {
             ps.iter()
                 .map(|p| (p.name.clone(), p.holds))
