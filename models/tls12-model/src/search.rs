@@ -287,9 +287,12 @@ pub fn memory() -> (Option<u64>, Option<u64>) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// A state's partition class (see [`search_by_class`]).
+pub type ClassOf<'a, S> = &'a (dyn Fn(&S) -> Option<u64> + Sync);
+
 /// A partition by class (see [`search_by_class`]).
 struct Classes<'m, M: Model> {
-    class: &'m (dyn Fn(&M::State) -> Option<u64> + Sync),
+    class: ClassOf<'m, M::State>,
     part: Partition,
 }
 
@@ -612,7 +615,7 @@ where
 pub fn search_by_class<M>(
     model: &M,
     options: &Options<'_>,
-    class: Option<&(dyn Fn(&M::State) -> Option<u64> + Sync)>,
+    class: Option<ClassOf<'_, M::State>>,
 ) -> Outcome<M>
 where
     M: Model + Sync,
