@@ -89,10 +89,21 @@ Examples:
   # One shard of the CI sweep (run shards 1/4 .. 4/4 side by side)
   tls12 check --sweep --shard 1/4
 
-Output: states generated, unique states, depth, time, states/s, and each property's
-verdict. A violated property prints its counterexample as a message sequence and its
-Explorer path (open `tls12 explore` with the same flags, then /#/steps/<path>).
-Exit status: 0 when every property holds, 1 on a violation, 2 on bad usage.";
+  # One configuration on 8 machines: part i on machine i, then merge the reports
+  tls12 check --clients 3 --partition 3/8 --json > part-3.json
+  tls12 check --merge part-*.json
+
+  # Stop cleanly past 8 GiB; draw a resumption as a message sequence chart
+  tls12 check --clients 3 --max-memory 8G
+  tls12 check --svg resumed.svg --svg-property 'a resumed handshake completes'
+
+Output: a progress line on stderr every 2 s and a last line with the time (not with
+--quiet); then states generated, unique states, depth, time, states/s, peak memory and
+each property's verdict. A violated property prints its counterexample as a message
+sequence and its Explorer path (open `tls12 explore` with the same flags, then
+/#/steps/<path>); --svg FILE draws it.
+Exit status: 0 when every property holds, 1 on a violation, 2 on bad usage, 3 when
+--max-memory stopped the check before it explored everything.";
 
 #[derive(Subcommand, Debug)]
 enum Command {
