@@ -14,7 +14,12 @@
 //! the current level is freed as soon as it is expanded. Neither stateright's per-state
 //! path of action indices nor a copy of its properties per job is kept.
 //!
-//! **Partitions.** With [`Partition`] `i/n` and split level `k`, every part explores
+//! **Partitions by class** ([`search_by_class`]): when the model offers a class that a
+//! step may set once and never change (for tls12: the attacker's move, when its budget
+//! is one), part `i` explores every unclassified state and only the classified states of
+//! its classes; the parts then cover the space with no overlap below what they share.
+//!
+//! **Partitions by level.** With [`Partition`] `i/n` and split level `k`, every part explores
 //! levels `1..=k` in full (the same states in every part), keeps from level `k` only its
 //! share, and explores everything reachable from those. The parts together visit every
 //! reachable state: a state at level `> k` has a shortest path whose level-`k` state `f`
@@ -22,6 +27,8 @@
 //! `> k`, so part `p` never finds them pre-marked and expands each in turn. A state's
 //! properties are checked in every part that visits it, so a violation reachable only
 //! below `f` is reported by part `p` (and by any other part whose share also reaches it).
+//! Shares may overlap below the split, where interleavings reconverge: exhaustive, but
+//! for an interleaving model not much faster than one part.
 //!
 //! The share is decided by position, not by fingerprint: fingerprints are not the same
 //! in two processes (a server configuration's hook hashes as a function address, which
