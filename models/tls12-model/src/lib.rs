@@ -40,6 +40,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub mod check;
+pub mod partition;
+pub mod search;
+pub mod svg;
 pub mod tamper;
 use stateright::{Model, Property};
 pub use tamper::{Expect, Tamper};
@@ -1332,6 +1335,11 @@ impl Model for Tls12Model {
 
     fn properties(&self) -> Vec<Property<Self>> {
         properties(&self.cfg)
+    }
+
+    /// The path as a message sequence chart (see [`svg`]).
+    fn as_svg(&self, path: stateright::Path<State, Action>) -> Option<String> {
+        Some(svg::sequence_chart(self, &path.into_vec()))
     }
 }
 
