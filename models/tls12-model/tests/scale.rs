@@ -410,17 +410,45 @@ fn a_planted_bug_is_reported_by_exactly_the_parts_that_hold_it() {
     assert!(mixed > 0);
 }
 
+/// The model with one planted `eventually`: every connection completes on both ends
+/// before any client closes. With closing, a client may close its first connection
+/// before its second completes, and on that path it never holds.
+struct PlantedEventually(Tls12Model);
+
+impl Model for PlantedEventually {
+    type State = State;
+    type Action = Action;
+    fn init_states(&self) -> Vec<State> {
+        self.0.init_states()
+    }
+    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
+        self.0.actions(state, actions)
+    }
+    fn next_state(&self, last: &State, action: Action) -> Option<State> {
+        self.0.next_state(last, action)
+    }
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![Property::eventually(
+            "all complete before a close",
+            |m: &Self, s: &State| {
+                s.conns.len() == m.0.cfg.clients * m.0.cfg.conns
+                    && s.conns
+                        .iter()
+                        .all(|c| c.completed.0 && c.completed.1 && !c.closing)
+            },
+        )]
+    }
+}
+
 #[test]
 fn an_eventually_violation_behind_a_join_is_found() {
-    // With closing, a client may close its first connection before its second completes:
-    // then both connections are never in AppData at once, and "every connection reaches
-    // AppData" fails on that path. Its terminal state is also reached by paths on which
-    // the property held; the violation must be found whichever path arrives first.
+    // The planted property's violating paths end in terminal states that paths on which
+    // it held reach too: the violation must be found whichever path arrives first.
     let cfg = Config {
         close: true,
         ..Config::plain(1)
     };
-    let model = Tls12Model::new(cfg);
+    let model = PlantedEventually(Tls12Model::new(cfg));
     for threads in [1, 2] {
         let ours = search(
             &model,
@@ -429,12 +457,25 @@ fn an_eventually_violation_behind_a_join_is_found() {
                 ..Options::default()
             },
         );
-        let path = &ours.discoveries["every connection reaches AppData"];
+        let path = &ours.discoveries["all complete before a close"];
         let last = path.last_state();
+        assert!(
+            last.conns.iter().any(|c| c.closing),
+            "the violation closes a connection"
+        );
         let mut next = Vec::new();
         model.actions(last, &mut next);
         assert!(next.is_empty(), "a terminal state");
     }
+    // The unplanted model holds "every connection reaches AppData" on the same space.
+    let plain = Tls12Model::new(Config {
+        close: true,
+        ..Config::plain(1)
+    });
+    let ours = search(&plain, &Options::default());
+    assert!(!ours
+        .discoveries
+        .contains_key("every connection reaches AppData"));
 }
 
 #[test]
