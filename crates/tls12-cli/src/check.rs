@@ -3,7 +3,11 @@
 use clap::{Args, ValueEnum};
 use stateright::Model;
 use tls12::handshake::ClientAuth;
-use tls12_model::check::{check_with, shard, sweep, CheckReport, Search};
+use tls12_model::check::{
+    decode_path, human_bytes, run, shard, sweep, CheckOptions, CheckReport, Search,
+};
+use tls12_model::partition::{merge, PartFile};
+use tls12_model::search::{Partition, Progress};
 use tls12_model::{Config, Move, Tls12Model};
 
 use crate::common::{fail, usage, CliError};
@@ -174,24 +178,56 @@ impl ModelArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Print the report as JSON.
+    /// Print the report as JSON (on stdout; progress lines stay on stderr).
     #[arg(long)]
     json: bool,
+    /// No progress lines on stderr while checking, and no final time line.
+    #[arg(long, short)]
+    quiet: bool,
     /// Check the CI sweep of configurations instead of one (see --shard).
     #[arg(long)]
     sweep: bool,
     /// With --sweep: run only shard I of N (e.g. 2/4), for a CI matrix.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
-    /// Search depth-first: needs memory only for visited states' fingerprints, not for a
-    /// breadth-first frontier, for configurations too large otherwise (counterexamples
-    /// may be longer than breadth-first's shortest ones).
+    /// Explore only part I of N of this configuration's state space (e.g. 3/8): every
+    /// part explores up to the split depth, then only from the states of that depth whose
+    /// fingerprint maps to part I. Run parts 1/N .. N/N (on N machines), then --merge.
+    #[arg(long, value_name = "I/N")]
+    partition: Option<String>,
+    /// With --partition: the depth at which the parts split (by default the first depth
+    /// with at least 64 states per part). Every part of one check must use the same.
+    #[arg(long, value_name = "D")]
+    split_depth: Option<usize>,
+    /// Merge the --json reports of parts 1/N .. N/N into one verdict.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    merge: Vec<std::path::PathBuf>,
+    /// Stop cleanly with a partial report once the process's resident memory passes
+    /// this (bytes, or with a suffix K, M, G, T: powers of 1024). Exit status 3 when
+    /// nothing was violated in what was explored.
+    #[arg(long, value_name = "SIZE")]
+    max_memory: Option<String>,
+    /// Draw a counterexample as a message sequence chart (SVG) into FILE: the first
+    /// violated property's, or --svg-property's discovery.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<std::path::PathBuf>,
+    /// With --svg: draw this property's discovery (e.g. a `sometimes` witness such as
+    /// "a resumed handshake completes") instead of a violation.
+    #[arg(long, value_name = "NAME", requires = "svg")]
+    svg_property: Option<String>,
+    /// Search breadth-first, level by level: counterexamples are shortest, but the
+    /// levels being expanded are held as full states (about 1 kB per unique state where
+    /// depth-first needs some 35 bytes).
+    #[arg(long, conflicts_with = "dfs")]
+    bfs: bool,
+    /// Search depth-first (the default): memory for the visited states' fingerprints and
+    /// each thread's stack only; counterexamples are valid paths, not always shortest.
     #[arg(long)]
     dfs: bool,
 }
 
-fn parse_shard(text: &str) -> Result<(usize, usize), CliError> {
-    let bad = || usage(format!("--shard wants I/N with 1 <= I <= N, got {text:?}"));
+fn parse_fraction(flag: &str, text: &str) -> Result<(usize, usize), CliError> {
+    let bad = || usage(format!("{flag} wants I/N with 1 <= I <= N, got {text:?}"));
     let (i, n) = text.split_once('/').ok_or_else(bad)?;
     let (i, n) = (
         i.parse::<usize>().map_err(|_| bad())?,
@@ -203,25 +239,162 @@ fn parse_shard(text: &str) -> Result<(usize, usize), CliError> {
     }
 }
 
-/// Runs the check(s); `Ok(false)` when a property fails.
-pub fn run_check(args: CheckArgs) -> Result<bool, CliError> {
+/// `4G`, `512M`, `1.5G`, `100000000`: bytes (suffixes are powers of 1024).
+fn parse_size(text: &str) -> Result<u64, CliError> {
+    let bad = || {
+        usage(format!(
+            "--max-memory wants a size like 4G or 512M, got {text:?}"
+        ))
+    };
+    let t = text
+        .trim()
+        .trim_end_matches(['B', 'b'])
+        .trim_end_matches('i');
+    let (number, scale) = match t.char_indices().last() {
+        Some((at, c)) if c.is_ascii_alphabetic() => {
+            let power = match c.to_ascii_uppercase() {
+                'K' => 1,
+                'M' => 2,
+                'G' => 3,
+                'T' => 4,
+                _ => return Err(bad()),
+            };
+            (&t[..at], 1024f64.powi(power))
+        }
+        _ => (t, 1.0),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    match value.is_finite() && value > 0.0 {
+        true => Ok((value * scale) as u64),
+        false => Err(bad()),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The progress line: `check: 1,234,567 states, 456,789 unique, depth 23, 98,765
+/// states/s, 1.2 GB, 12 s`.
+fn progress_line(p: &Progress) -> String {
+    let secs = p.elapsed.as_secs_f64();
+    format!(
+        "check: {} states, {} unique, depth {}, {} states/s, {} memory, {:.0} s",
+        thousands(p.states),
+        thousands(p.unique),
+        p.depth,
+        thousands((p.states as f64 / secs.max(1e-9)) as usize),
+        p.rss.map_or("?".into(), human_bytes),
+        secs
+    )
+}
+
+fn final_line(r: &CheckReport) -> String {
+    format!(
+        "check: {} in {:.1} s: {} states, {} unique, depth {}{}",
+        match r.complete {
+            true => "done",
+            false => "stopped",
+        },
+        r.seconds,
+        thousands(r.states),
+        thousands(r.unique_states),
+        r.max_depth,
+        r.peak_memory.map_or(String::new(), |m| format!(
+            ", peak memory {}",
+            human_bytes(m)
+        ))
+    )
+}
+
+/// How a check ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every property holds (exit status 0).
+    Holds,
+    /// A property is violated or a `sometimes` was never reached (exit status 1).
+    Fails,
+    /// Stopped at the memory limit with no violation in what was explored (exit status 3).
+    Incomplete,
+}
+
+/// Runs the check(s), or merges part reports.
+pub fn run_check(args: CheckArgs) -> Result<Verdict, CliError> {
+    if !args.merge.is_empty() {
+        return run_merge(&args);
+    }
     let configs = match (args.sweep, &args.shard) {
         (true, Some(text)) => {
-            let (i, n) = parse_shard(text)?;
+            let (i, n) = parse_fraction("--shard", text)?;
             shard(sweep(), i, n)
         }
         (true, None) => sweep(),
         (false, Some(_)) => return Err(usage("--shard needs --sweep")),
         (false, None) => vec![args.model.config()?],
     };
-    let search = match args.dfs {
-        true => Search::Dfs,
-        false => Search::Bfs,
+    let search = match args.bfs {
+        true => Search::Bfs,
+        false => Search::Dfs,
     };
+    let partition = match &args.partition {
+        Some(text) => {
+            let (index, count) = parse_fraction("--partition", text)?;
+            Some(Partition {
+                index,
+                count,
+                split: args.split_depth,
+            })
+        }
+        None if args.split_depth.is_some() => return Err(usage("--split-depth needs --partition")),
+        None => None,
+    };
+    if args.split_depth == Some(0) {
+        return Err(usage("--split-depth counts from 1 (the initial state)"));
+    }
+    let max_memory = args.max_memory.as_deref().map(parse_size).transpose()?;
+    if args.sweep && (partition.is_some() || args.svg.is_some()) {
+        return Err(usage(
+            "--partition and --svg check one configuration, not --sweep",
+        ));
+    }
+    let print = |p: &Progress| eprintln!("{}", progress_line(p));
     let reports: Vec<CheckReport> = configs
         .iter()
-        .map(|cfg| check_with(cfg, args.model.threads, search))
+        .map(|cfg| {
+            let report = run(
+                cfg,
+                &CheckOptions {
+                    threads: args.model.threads,
+                    search,
+                    partition,
+                    max_memory,
+                    progress: (!args.quiet).then_some(&print as &(dyn Fn(&Progress) + Sync)),
+                },
+            );
+            if !args.quiet {
+                eprintln!("{}", final_line(&report));
+            }
+            report
+        })
         .collect();
+    if let Some(file) = &args.svg {
+        write_svg(
+            &configs[0],
+            &reports[0],
+            file,
+            args.svg_property.as_deref(),
+            args.quiet,
+        )?;
+    }
     let ok = reports.iter().all(|r| r.ok);
     if args.json {
         let json = match reports.len() {
@@ -237,7 +410,94 @@ pub fn run_check(args: CheckArgs) -> Result<bool, CliError> {
             println!("{report}\n");
         }
     }
-    Ok(ok)
+    let violated = reports.iter().any(|r| {
+        r.complete && !r.ok
+            || r.properties
+                .iter()
+                .any(|p| !p.holds && p.kind != "sometimes")
+    });
+    Ok(match (ok, violated) {
+        (true, _) => Verdict::Holds,
+        (false, true) => Verdict::Fails,
+        (false, false) => Verdict::Incomplete,
+    })
+}
+
+fn write_svg(
+    cfg: &Config,
+    report: &CheckReport,
+    file: &std::path::Path,
+    property: Option<&str>,
+    quiet: bool,
+) -> Result<(), CliError> {
+    let chosen = match property {
+        Some(name) => report
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| usage(format!("--svg-property: no property named {name:?}")))?,
+        None => match report
+            .properties
+            .iter()
+            .find(|p| !p.holds && p.explorer_path.is_some())
+        {
+            Some(p) => p,
+            None => {
+                eprintln!("check: nothing violated: no counterexample to draw (--svg-property NAME draws a discovery)");
+                return Ok(());
+            }
+        },
+    };
+    let encoded = chosen
+        .explorer_path
+        .as_deref()
+        .ok_or_else(|| fail(format!("{:?} has no discovery to draw", chosen.name)))?;
+    let model = Tls12Model::new(cfg.clone());
+    let path =
+        decode_path(&model, encoded).ok_or_else(|| fail("cannot replay the discovery's path"))?;
+    let svg = model
+        .as_svg(path)
+        .ok_or_else(|| fail("the model drew no picture"))?;
+    std::fs::write(file, svg).map_err(|e| fail(format!("cannot write {}: {e}", file.display())))?;
+    if !quiet {
+        eprintln!("check: drew {:?} into {}", chosen.name, file.display());
+    }
+    Ok(())
+}
+
+fn run_merge(args: &CheckArgs) -> Result<Verdict, CliError> {
+    if args.sweep || args.partition.is_some() || args.svg.is_some() {
+        return Err(usage("--merge takes only part reports (and --json)"));
+    }
+    let mut parts = Vec::new();
+    for file in &args.merge {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| usage(format!("cannot read {}: {e}", file.display())))?;
+        let part: PartFile = serde_json::from_str(&text).map_err(|e| {
+            usage(format!(
+                "{} is not a part report of `tls12 check --partition I/N --json`: {e}",
+                file.display()
+            ))
+        })?;
+        parts.push(part);
+    }
+    let merged = merge(parts).map_err(usage)?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&merged)
+            .map_err(|e| fail(format!("cannot encode the report: {e}")))?;
+        println!("{json}");
+    } else {
+        println!("{merged}\n");
+    }
+    let violated = merged
+        .properties
+        .iter()
+        .any(|p| !p.holds && p.kind != "sometimes");
+    Ok(match (merged.ok, violated || merged.complete) {
+        (true, _) => Verdict::Holds,
+        (false, true) => Verdict::Fails,
+        (false, false) => Verdict::Incomplete,
+    })
 }
 
 /// `tls12 explore`.

@@ -21,6 +21,12 @@ use clap::{Parser, Subcommand};
 
 use crate::common::CliError;
 
+/// The model checker clones and drops tens of millions of small states; mimalloc's
+/// thread-local free lists make `tls12 check` about a sixth faster than the system
+/// allocator (README, "How big, how fast").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// TLS 1.2 reference implementation and model-checked specification.
 #[derive(Parser, Debug)]
 #[command(
@@ -93,10 +99,21 @@ Examples:
   # One shard of the CI sweep (run shards 1/4 .. 4/4 side by side)
   tls12 check --sweep --shard 1/4
 
-Output: states generated, unique states, depth, time, states/s, and each property's
-verdict. A violated property prints its counterexample as a message sequence and its
-Explorer path (open `tls12 explore` with the same flags, then /#/steps/<path>).
-Exit status: 0 when every property holds, 1 on a violation, 2 on bad usage.";
+  # One configuration on 8 machines: part i on machine i, then merge the reports
+  tls12 check --clients 3 --partition 3/8 --json > part-3.json
+  tls12 check --merge part-*.json
+
+  # Stop cleanly past 8 GiB; draw a resumption as a message sequence chart
+  tls12 check --clients 3 --max-memory 8G
+  tls12 check --svg resumed.svg --svg-property 'a resumed handshake completes'
+
+Output: a progress line on stderr every 2 s and a last line with the time (not with
+--quiet); then states generated, unique states, depth, time, states/s, peak memory and
+each property's verdict. A violated property prints its counterexample as a message
+sequence and its Explorer path (open `tls12 explore` with the same flags, then
+/#/steps/<path>); --svg FILE draws it.
+Exit status: 0 when every property holds, 1 on a violation, 2 on bad usage, 3 when
+--max-memory stopped the check before it explored everything.";
 
 const BENCH_EXAMPLES: &str = "\
 Examples:
@@ -177,8 +194,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode { file, verbose } => return run_decode(&file, verbose),
         Command::Check(args) => match check::run_check(args) {
-            Ok(true) => return ExitCode::SUCCESS,
-            Ok(false) => return ExitCode::from(1),
+            Ok(check::Verdict::Holds) => return ExitCode::SUCCESS,
+            Ok(check::Verdict::Fails) => return ExitCode::from(1),
+            Ok(check::Verdict::Incomplete) => return ExitCode::from(3),
             Err(err) => Err(err),
         },
         Command::Explore(args) => check::run_explore(args),

@@ -529,9 +529,18 @@ fn refusals_name_the_right_alert() {
     picky_server.groups = vec![NamedGroup::X25519];
     let mut hook_server = s.server.clone();
     hook_server.accept = Some(tls12::handshake::server::Hook(|_| false));
+    // The client accepts the certificate's curve, but the server is configured for
+    // X25519 alone: a group ring supports is still not ours to use.
+    let mut nist_client = s.client.clone();
+    nist_client.groups = vec![NamedGroup::secp384r1, NamedGroup::secp256r1];
     for (name, client, server) in [
         ("no common suite", no_common_suite, s.server.clone()),
-        ("no common group", no_common_group, picky_server),
+        ("no common group", no_common_group, picky_server.clone()),
+        (
+            "only groups the server is not configured for",
+            nist_client,
+            picky_server,
+        ),
         ("acceptance hook", s.client.clone(), hook_server),
     ] {
         let mut cache = InMemoryCache::new(4, 3600);
@@ -867,6 +876,34 @@ fn session_tickets_resume_rotate_and_fail_safe() {
     let session = new_session(&mut c).unwrap();
     let (c, _) = connect(&t, &mut cache, Some(session));
     assert!(!c.summary().unwrap().resumed);
+}
+
+/// A server that turned tickets off resumes none, even one its keys would open.
+#[test]
+fn a_server_with_tickets_off_ignores_tickets() {
+    use tls12::session::TicketKeys;
+    let mut s = setup(KeyKind::EcdsaP256);
+    s.client.tickets = true;
+    let mut cache = InMemoryCache::new(8, 3600).with_tickets(TicketKeys::new(3600));
+    let (mut first, _) = connect(&s, &mut cache, None);
+    let session = new_session(&mut first).unwrap();
+    assert!(session.ticket.is_some());
+    s.server.tickets = false;
+    let (second, _) = connect(&s, &mut cache, Some(session));
+    assert!(!second.summary().unwrap().resumed);
+}
+
+/// A server with resumption off issues no ticket either, even with ticket keys.
+#[test]
+fn resumption_off_means_no_ticket() {
+    use tls12::session::TicketKeys;
+    let mut s = setup(KeyKind::EcdsaP256);
+    s.client.tickets = true;
+    s.server.resumption = false;
+    let mut cache = InMemoryCache::new(8, 3600).with_tickets(TicketKeys::new(3600));
+    let (mut client, _) = connect(&s, &mut cache, None);
+    assert!(new_session(&mut client).is_none());
+    assert_eq!(cache.len(), 0);
 }
 
 /// Both resumption paths coexist: a client without tickets, or a server with tickets

@@ -559,6 +559,20 @@ fn cases() -> Vec<Case> {
             alert: UnexpectedMessage,
         },
         Case {
+            name: "an ECDHE_PSK ServerHelloDone without ServerKeyExchange",
+            client_auth: ClientAuth::None,
+            attack: |e| {
+                psk_only(e);
+                let flight = server_flight(e);
+                let msgs = without(&messages(&flight), HandshakeType::ServerKeyExchange);
+                (
+                    Victim::Client,
+                    encode(&[plain(ContentType::Handshake, &msgs)]),
+                )
+            },
+            alert: UnexpectedMessage,
+        },
+        Case {
             name: "an unknown PSK identity",
             client_auth: ClientAuth::None,
             attack: |e| {
@@ -887,8 +901,13 @@ fn server_hello_extensions_are_a_subset_of_the_client_hellos() {
                     "dropped {dropped:?}, scsv {scsv}: ServerHello sent {typ:?}"
                 );
             }
-            // And what was offered is answered: secure renegotiation and EMS.
+            // And what was offered is answered: secure renegotiation, EMS, and (RFC 8422
+            // §5.2) ec_point_formats under an ECC suite.
             let answered: Vec<_> = sh.extensions().iter().map(|x| x.ext_type()).collect();
+            assert_eq!(
+                answered.contains(&ExtensionType::EcPointFormats),
+                offered.contains(&ExtensionType::EcPointFormats)
+            );
             let reneg = offered.contains(&ExtensionType::RenegotiationInfo) || scsv;
             assert_eq!(answered.contains(&ExtensionType::RenegotiationInfo), reneg);
             assert_eq!(

@@ -87,3 +87,16 @@ fn the_servers_order_holds_under_every_interleaving() {
         ],
     );
 }
+
+/// `eventually` with closing clients: a client may close its first connection before its
+/// second completes, and every connection still reaches AppData at some point.
+#[test]
+fn closing_clients_still_reach_app_data_eventually() {
+    holds_and_reaches(
+        Config {
+            close: true,
+            ..Config::plain(2)
+        },
+        &["every connection reaches AppData"],
+    );
+}

@@ -88,7 +88,11 @@ impl<P: Provider> ClientConfig<P> {
 
     /// Adds pre-shared keys: the PSK suites are offered after the certificate suites.
     pub fn with_psk(mut self, keys: Vec<ClientPsk>) -> Self {
-        self.suites.extend(PSK_SUITES);
+        for suite in PSK_SUITES {
+            if !self.suites.contains(&suite) {
+                self.suites.push(suite);
+            }
+        }
         self.psk = keys;
         self
     }

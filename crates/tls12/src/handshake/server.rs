@@ -147,7 +147,11 @@ impl<P: Provider> ServerConfig<P> {
     /// Adds pre-shared keys beside the certificate: the PSK suites come after the
     /// certificate suites in our order.
     pub fn with_psk(mut self, psk: ServerPsk) -> Self {
-        self.suites.extend(PSK_SUITES);
+        for suite in PSK_SUITES {
+            if !self.suites.contains(&suite) {
+                self.suites.push(suite);
+            }
+        }
         self.psk = Some(psk);
         self
     }
