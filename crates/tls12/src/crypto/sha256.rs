@@ -1,52 +1,35 @@
-//! HMAC-SHA256 (RFC 2104) and the TLS 1.2 PRF over it (RFC 5246 §5), built on SHA-256's
-//! compression function alone (the `sha2` crate's `compress256`, which runs on the SHA
-//! extensions where the processor has them).
+//! HMAC-SHA256 (RFC 2104) and the TLS 1.2 PRF over it (RFC 5246 §5), and the running
+//! transcript hash, on the RustCrypto `sha2` and `hmac` crates, whose SHA-256 runs on the
+//! SHA extensions where the processor has them.
 //!
-//! Why not ring's HMAC: the PRF hashes only short messages (a label, two randoms or a
-//! transcript hash), so its cost is almost all per-call overhead, and ring's is several
-//! times the compression itself: every HMAC copies the keyed inner state with its
-//! 128-byte block buffer, finishing copies it again and byte-swaps the output, and the
-//! outer hash starts over from another copy. Here a keyed HMAC is two 32-byte states;
-//! each MAC absorbs its message straight into a 64-byte stack block and compresses; a
-//! PRF keys once for all its blocks. A resumed handshake runs the PRF six times (a key
-//! block and two verify_data on each side), which made it a third of that handshake's
-//! time with ring.
+//! Why not ring's HMAC there: the PRF hashes only short messages (a label, two randoms
+//! or a transcript hash), so its cost is almost all per-call overhead, and ring's is
+//! several times the compression itself: every HMAC copies the keyed inner state with
+//! its 128-byte block buffer, finishing copies it again and byte-swaps the output, and
+//! the outer hash starts over from another copy. A keyed `Hmac<Sha256>` is two 40-byte
+//! core states and a 64-byte buffer; a MAC clones it and absorbs; a PRF keys once for all
+//! its blocks. A resumed handshake runs the PRF six times (a key block and two
+//! verify_data on each side), which made it a third of that handshake's time with ring.
 //!
 //! The same SHA-256 serves the running transcript hash, for the same reason: its current
 //! digest is taken several times per handshake, each a copy and a finish.
 //!
-//! [`super::ring::RingProvider`] uses this only where `compress256` is hardware-accelerated
-//! ([`accelerated`]); elsewhere ring's assembly is the faster SHA-256, and ring's HMAC stays.
-//!
-//! What is worth as much as the secret is wiped after use: the padded key blocks, the keyed
-//! states (with them one can compute any MAC under the key) and the output blocks. A MAC's
-//! working state is not: it is a hash state of the keyed state and a message, from which
-//! no other MAC follows. (Wiping goes through volatile byte writes; doing it for every
-//! working block would cost more than the hashing.)
+//! [`super::ring::RingProvider`] uses this only where SHA-256 is hardware-accelerated
+//! ([`accelerated`]); elsewhere ring's assembly is the faster SHA-256, and ring's HMAC
+//! stays. Like ring's, the keyed HMAC states are not wiped on drop (the `hmac` crate
+//! has no zeroizing drop); the PRF's output blocks are.
 
+use hmac::digest::KeyInit;
+use hmac::Mac;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
-
-/// The SHA-256 block size.
-const BLOCK: usize = 64;
 
 /// The SHA-256 output size.
 pub(crate) const OUTPUT: usize = 32;
 
-/// SHA-256's initial state (FIPS 180-4 §5.3.3).
-const IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
-
-/// Whether SHA-256's compression function runs on dedicated instructions here (x86-64 SHA
-/// extensions, which the `sha2` crate detects and uses): then this module's HMAC is the
-/// fast one. Checked at run time; the answer is cached by the standard library.
+/// Whether SHA-256 runs on dedicated instructions here (x86-64 SHA extensions, which the
+/// `sha2` crate detects and uses): then this module's HMAC is the fast one. Checked at
+/// run time; the answer is cached by the standard library.
 pub(crate) fn accelerated() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -62,139 +45,61 @@ pub(crate) fn accelerated() -> bool {
     }
 }
 
-fn compress(state: &mut [u32; 8], block: &[u8; BLOCK]) {
-    sha2::compress256(state, std::slice::from_ref(block.into()));
-}
-
-/// A SHA-256 computation under way: a chaining state, the partial block, the length.
-/// Cloning it (112 bytes) forks the computation, which is how a running transcript hash
-/// gives its current digest and goes on.
+/// A SHA-256 computation under way. Cloning it forks the computation, which is how a
+/// running transcript hash gives its current digest and goes on.
 #[derive(Clone)]
-pub(crate) struct Hash {
-    state: [u32; 8],
-    block: [u8; BLOCK],
-    fill: usize,
-    len: u64,
-}
+pub(crate) struct Hash(Sha256);
 
 impl Hash {
     /// A new SHA-256 computation.
     pub(crate) fn new() -> Self {
-        Self::resume(IV, 0)
+        Self(Sha256::new())
     }
 
-    /// Continues from `state`, which has absorbed `len` bytes (a multiple of 64).
-    fn resume(state: [u32; 8], len: u64) -> Self {
-        Self {
-            state,
-            block: [0; BLOCK],
-            fill: 0,
-            len,
-        }
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
     }
 
-    pub(crate) fn update(&mut self, mut data: &[u8]) {
-        self.len += data.len() as u64;
-        if self.fill > 0 {
-            let n = (BLOCK - self.fill).min(data.len());
-            self.block[self.fill..self.fill + n].copy_from_slice(&data[..n]);
-            self.fill += n;
-            data = &data[n..];
-            if self.fill < BLOCK {
-                return;
-            }
-            compress(&mut self.state, &self.block);
-            self.fill = 0;
-        }
-        let mut blocks = data.chunks_exact(BLOCK);
-        for block in &mut blocks {
-            if let Ok(block) = block.try_into() {
-                compress(&mut self.state, block);
-            }
-        }
-        let rest = blocks.remainder();
-        self.block[..rest.len()].copy_from_slice(rest);
-        self.fill = rest.len();
-    }
-
-    /// The digest (FIPS 180-4 §5.1.1 padding).
-    pub(crate) fn finish(&mut self) -> [u8; OUTPUT] {
-        let bits = self.len.wrapping_mul(8);
-        self.block[self.fill] = 0x80;
-        self.block[self.fill + 1..].fill(0);
-        if self.fill + 1 > BLOCK - 8 {
-            compress(&mut self.state, &self.block);
-            self.block.fill(0);
-        }
-        self.block[BLOCK - 8..].copy_from_slice(&bits.to_be_bytes());
-        compress(&mut self.state, &self.block);
-        let mut out = [0u8; OUTPUT];
-        for (bytes, word) in out.chunks_exact_mut(4).zip(self.state) {
-            bytes.copy_from_slice(&word.to_be_bytes());
-        }
-        out
+    /// The digest of everything absorbed.
+    pub(crate) fn finish(self) -> [u8; OUTPUT] {
+        self.0.finalize().into()
     }
 }
 
 /// An HMAC-SHA256 key: the inner and outer states after their padded key blocks.
-pub(crate) struct HmacKey {
-    inner: [u32; 8],
-    outer: [u32; 8],
-}
+pub(crate) struct HmacKey(hmac::Hmac<Sha256>);
 
 impl HmacKey {
-    /// Keys HMAC with `key` (RFC 2104 §2: a key longer than a block is hashed first).
+    /// Keys HMAC with `key` (RFC 2104 §2: a key longer than a block is hashed first,
+    /// a shorter one padded with zeros to the block; the crate takes it as a block).
     pub(crate) fn new(key: &[u8]) -> Self {
-        let mut padded = [0u8; BLOCK];
-        if key.len() > BLOCK {
-            let mut hash = Hash::new();
-            hash.update(key);
-            let mut digest = hash.finish();
-            padded[..OUTPUT].copy_from_slice(&digest);
+        let mut block = [0u8; 64];
+        if key.len() > block.len() {
+            let mut digest: [u8; OUTPUT] = Sha256::digest(key).into();
+            block[..OUTPUT].copy_from_slice(&digest);
             digest.zeroize();
-            // The block held the key's last bytes.
-            hash.block.zeroize();
         } else {
-            padded[..key.len()].copy_from_slice(key);
+            block[..key.len()].copy_from_slice(key);
         }
-        let mut pad = [0u8; BLOCK];
-        let mut keyed = |byte: u8| {
-            for (p, k) in pad.iter_mut().zip(&padded) {
-                *p = k ^ byte;
-            }
-            let mut state = IV;
-            compress(&mut state, &pad);
-            state
-        };
-        let (inner, outer) = (keyed(0x36), keyed(0x5c));
-        padded.zeroize();
-        pad.zeroize();
-        Self { inner, outer }
+        let mac = <hmac::Hmac<Sha256> as KeyInit>::new(&block.into());
+        block.zeroize();
+        Self(mac)
     }
 
     /// The MAC of the message `absorb` feeds in.
-    fn mac(&self, absorb: impl FnOnce(&mut Hash)) -> [u8; OUTPUT] {
-        let mut inner = Hash::resume(self.inner, BLOCK as u64);
-        absorb(&mut inner);
-        let mut outer = Hash::resume(self.outer, BLOCK as u64);
-        outer.update(&inner.finish());
-        outer.finish()
+    fn mac(&self, absorb: impl FnOnce(&mut hmac::Hmac<Sha256>)) -> [u8; OUTPUT] {
+        let mut mac = self.0.clone();
+        absorb(&mut mac);
+        mac.finalize().into_bytes().into()
     }
 
     /// The MAC of the concatenation of `parts`.
     pub(crate) fn sign(&self, parts: &[&[u8]]) -> [u8; OUTPUT] {
-        self.mac(|hash| {
+        self.mac(|mac| {
             for part in parts {
-                hash.update(part);
+                mac.update(part);
             }
         })
-    }
-}
-
-impl Drop for HmacKey {
-    fn drop(&mut self) {
-        self.inner.zeroize();
-        self.outer.zeroize();
     }
 }
 
@@ -207,19 +112,19 @@ pub(crate) fn prf(secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
 
 /// The same with HMAC already keyed with the secret.
 pub(crate) fn prf_keyed(key: &HmacKey, label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
-    let label_seed = |hash: &mut Hash| {
-        hash.update(label);
+    let label_seed = |mac: &mut hmac::Hmac<Sha256>| {
+        mac.update(label);
         for part in seed {
-            hash.update(part);
+            mac.update(part);
         }
     };
     // A(1) = HMAC(secret, label + seed).
     let mut a = key.mac(label_seed);
     let mut chunks = out.chunks_mut(OUTPUT).peekable();
     while let Some(chunk) = chunks.next() {
-        let mut block = key.mac(|hash| {
-            hash.update(&a);
-            label_seed(hash);
+        let mut block = key.mac(|mac| {
+            mac.update(&a);
+            label_seed(mac);
         });
         chunk.copy_from_slice(&block[..chunk.len()]);
         block.zeroize();
