@@ -38,7 +38,8 @@ pub struct RingProvider {
     prf_key: Mutex<Option<PrfKey>>,
 }
 
-/// A keyed HMAC-SHA256 and the secret it was keyed with (wiped on drop).
+/// A keyed HMAC-SHA256 and the secret it was keyed with (the secret is wiped on drop; the
+/// keyed state, like ring's HMAC keys, is not: the `hmac` crate cannot wipe it).
 struct PrfKey {
     secret: Zeroizing<[u8; MAX_CACHED_SECRET]>,
     len: usize,
@@ -559,8 +560,8 @@ impl fmt::Debug for RingAeadKey {
 #[derive(Clone)]
 pub struct RingTranscriptHash(Running);
 
-/// The hash under way: SHA-256 on the SHA extensions is this crate's own (see
-/// `super::sha256`: a digest taken mid-transcript copies 112 bytes instead of ring's
+/// The hash under way: SHA-256 on the SHA extensions is the `sha2` crate's (see
+/// `super::sha256`: a digest taken mid-transcript copies a small state instead of ring's
 /// context), anything else ring's.
 #[derive(Clone)]
 enum Running {
@@ -740,7 +741,7 @@ impl Provider for RingProvider {
     }
 
     fn prf(&self, alg: HashAlgorithm, secret: &[u8], label: &[u8], seed: &[&[u8]], out: &mut [u8]) {
-        // With SHA-256 on the SHA extensions, HMAC over the bare compression function
+        // With SHA-256 on the SHA extensions, the `hmac` crate's HMAC over `sha2`
         // costs about half of ring's (see `super::sha256`).
         if alg == HashAlgorithm::Sha256 && super::sha256::accelerated() {
             return self.prf_sha256(secret, label, seed, out);
