@@ -280,6 +280,12 @@ impl Deframer {
     pub fn tidy(&mut self) {
         self.reset_if_done();
     }
+
+    /// The buffer's allocation, for tests of what it keeps.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
 }
 
 #[cfg(test)]

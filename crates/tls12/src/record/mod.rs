@@ -117,3 +117,75 @@ impl fmt::Display for RecordError {
 }
 
 impl std::error::Error for RecordError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A buffer of three pages and a pointer `offset` bytes into it.
+    fn at(buf: &[u8], offset: usize) -> *const u8 {
+        buf.as_ptr().wrapping_add(offset)
+    }
+
+    #[test]
+    fn only_copies_past_the_source_by_1_to_63_bytes_modulo_a_page_are_trapped() {
+        let buf = vec![0u8; 3 * 4096];
+        let src = at(&buf, 0);
+        for distance in [1, 8, 63] {
+            assert!(copy_is_trapped(at(&buf, 4096 + distance), src, 4096));
+            assert!(copy_is_trapped(at(&buf, distance), src, PIECE + 1));
+            // Small copies take the vector path whatever the distance.
+            assert!(!copy_is_trapped(at(&buf, 4096 + distance), src, PIECE));
+        }
+        for distance in [0, 64, 100, 4095] {
+            assert!(!copy_is_trapped(at(&buf, 4096 + distance), src, 4096));
+        }
+        // The destination before the source: the distance wraps, far from 1..64.
+        assert!(!copy_is_trapped(src, at(&buf, 8), 4096));
+    }
+
+    #[test]
+    fn cut_copies_copy_the_same_bytes() {
+        let src: Vec<u8> = (0..40_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        for len in [0, 1, PIECE, PIECE + 1, 16_384, 40_000] {
+            for prefix in [0, 1, 8, 63, 64, 4096 + 8] {
+                let mut dst = vec![0xee; prefix];
+                extend_from(&mut dst, &src[..len]);
+                assert_eq!(dst.len(), prefix + len);
+                assert_eq!(&dst[prefix..], &src[..len]);
+                assert!(dst[..prefix].iter().all(|&b| b == 0xee));
+
+                let mut dst = vec![0u8; len];
+                copy_from(&mut dst, &src[..len]);
+                assert_eq!(dst, &src[..len]);
+            }
+        }
+    }
+
+    /// `n` whole application-data records of `len` bytes each.
+    fn records(n: usize, len: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            out.extend_from_slice(&[23, 3, 3]);
+            out.extend_from_slice(&u16::try_from(len).unwrap_or(0).to_be_bytes());
+            out.resize(out.len() + len, 0x5a);
+        }
+        out
+    }
+
+    #[test]
+    fn a_receive_buffer_keeps_its_allocation_up_to_the_bound_only() {
+        // 16 KiB read and consumed: the allocation stays for the next read.
+        let mut d = Deframer::new();
+        d.push(&records(1, 16_384));
+        while d.pop().ok().flatten().is_some() {}
+        assert!(d.capacity() >= 16_384, "kept: {}", d.capacity());
+        assert!(RETAIN >= 16_384 + 5);
+        // A read larger than the bound is given back once consumed.
+        let mut d = Deframer::new();
+        d.push(&records(10, 16_384));
+        while d.pop().ok().flatten().is_some() {}
+        assert_eq!(d.capacity(), 0);
+        assert!(RETAIN < 10 * (16_384 + 5));
+    }
+}
