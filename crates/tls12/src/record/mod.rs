@@ -162,6 +162,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn record_errors_say_what_is_wrong() {
+        assert_eq!(
+            RecordError::NotTls(0x0200).to_string(),
+            "record version 0x0200 is not TLS"
+        );
+        assert_eq!(
+            RecordError::HandshakeTooLong(70_000).to_string(),
+            "handshake message of 70000 bytes is too long"
+        );
+    }
+
     /// `n` whole application-data records of `len` bytes each.
     fn records(n: usize, len: usize) -> Vec<u8> {
         let mut out = Vec::new();

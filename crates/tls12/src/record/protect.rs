@@ -140,3 +140,133 @@ impl<P: Provider> RecordCipher<P> {
         Ok(self.explicit_len..self.explicit_len + len)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::ring::RingProvider;
+    use ring::aead;
+
+    /// Seals two records with `suite` and checks the second against RFC 5246 §6.2.3.3 with
+    /// ring alone: the header, the explicit nonce, the nonce (RFC 5288 §3 or RFC 7905 §2)
+    /// and the additional data, computed here independently of [`RecordCipher`].
+    fn second_record_is_as_the_rfcs_say(suite: &Suite, alg: &'static aead::Algorithm) {
+        let provider = RingProvider::new();
+        let key: Vec<u8> = (0..alg.key_len() as u8)
+            .map(|i| i.wrapping_mul(13))
+            .collect();
+        let iv: Vec<u8> = match suite.aead {
+            AeadAlgorithm::ChaCha20Poly1305 => (0xf0..0xfc).collect(),
+            _ => vec![0xa1, 0xb2, 0xc3, 0xd4],
+        };
+        let mut cipher = RecordCipher::new(&provider, suite, &key, &iv).unwrap_or_else(|e| {
+            panic!("keys: {e:?}");
+        });
+        let mut out = Vec::new();
+        cipher
+            .seal(&provider, ContentType::ApplicationData, b"first", &mut out)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let first_len = out.len();
+        let plaintext = b"the second record";
+        cipher
+            .seal(&provider, ContentType::ApplicationData, plaintext, &mut out)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let record = &out[first_len..];
+
+        let explicit_len = suite.explicit_nonce_len();
+        let body_len = explicit_len + plaintext.len() + 16;
+        assert_eq!(record[..3], [23, 3, 3]);
+        assert_eq!(
+            usize::from(u16::from_be_bytes([record[3], record[4]])),
+            body_len
+        );
+        assert_eq!(record.len(), 5 + body_len);
+
+        let seq: u64 = 1;
+        let mut nonce = [0u8; 12];
+        match suite.aead {
+            AeadAlgorithm::ChaCha20Poly1305 => {
+                assert_eq!(explicit_len, 0);
+                nonce.copy_from_slice(&iv);
+                for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
+                    *n ^= s;
+                }
+            }
+            _ => {
+                assert_eq!(record[5..13], seq.to_be_bytes());
+                nonce[..4].copy_from_slice(&iv);
+                nonce[4..].copy_from_slice(&record[5..13]);
+            }
+        }
+        let mut aad = seq.to_be_bytes().to_vec();
+        aad.extend_from_slice(&[23, 3, 3]);
+        aad.extend_from_slice(&(plaintext.len() as u16).to_be_bytes());
+
+        let ring_key = aead::LessSafeKey::new(
+            aead::UnboundKey::new(alg, &key).unwrap_or_else(|e| panic!("{e:?}")),
+        );
+        let mut sealed = record[5 + explicit_len..].to_vec();
+        let opened = ring_key
+            .open_in_place(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(&aad),
+                &mut sealed,
+            )
+            .unwrap_or_else(|e| panic!("ring does not open our record: {e:?}"));
+        assert_eq!(opened, plaintext);
+
+        // And our own opening, both ways, after the first record.
+        for in_place in [false, true] {
+            let mut opener =
+                RecordCipher::new(&provider, suite, &key, &iv).unwrap_or_else(|e| panic!("{e:?}"));
+            let mut first = out[5..first_len].to_vec();
+            let range = opener
+                .open_in_place(&provider, ContentType::ApplicationData, &mut first)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(&first[range], b"first");
+            let payload = record[5..].to_vec();
+            if in_place {
+                let mut payload = payload;
+                let range = opener
+                    .open_in_place(&provider, ContentType::ApplicationData, &mut payload)
+                    .unwrap_or_else(|e| panic!("{e:?}"));
+                assert_eq!(&payload[range], plaintext);
+            } else {
+                let mut opaque = OpaqueRecord {
+                    typ: ContentType::ApplicationData,
+                    version: ProtocolVersion::TLSv1_2,
+                    payload,
+                };
+                opener
+                    .open(&provider, &mut opaque)
+                    .unwrap_or_else(|e| panic!("{e:?}"));
+                assert_eq!(opaque.payload, plaintext);
+            }
+        }
+    }
+
+    fn suite(aead: AeadAlgorithm) -> Suite {
+        let found = crate::suites::ALL_SUITES.iter().find(|s| s.aead == aead);
+        found
+            .copied()
+            .unwrap_or_else(|| panic!("a suite with {aead:?}"))
+    }
+
+    #[test]
+    fn aes_128_gcm_records_are_as_rfc_5288_says() {
+        second_record_is_as_the_rfcs_say(&suite(AeadAlgorithm::Aes128Gcm), &aead::AES_128_GCM);
+    }
+
+    #[test]
+    fn aes_256_gcm_records_are_as_rfc_5288_says() {
+        second_record_is_as_the_rfcs_say(&suite(AeadAlgorithm::Aes256Gcm), &aead::AES_256_GCM);
+    }
+
+    #[test]
+    fn chacha20_poly1305_records_are_as_rfc_7905_says() {
+        second_record_is_as_the_rfcs_say(
+            &suite(AeadAlgorithm::ChaCha20Poly1305),
+            &aead::CHACHA20_POLY1305,
+        );
+    }
+}
