@@ -311,6 +311,41 @@ mod tests {
     }
 
     #[test]
+    fn caches_are_equal_only_with_the_same_sessions_and_settings() {
+        let mut a = InMemoryCache::new(2, 100);
+        let b = InMemoryCache::new(2, 100);
+        assert!(a.is_empty());
+        assert_eq!(a, b);
+        a.put(session(1, 0), UnixTime(0));
+        assert!(!a.is_empty());
+        assert_ne!(a, b);
+        let mut c = InMemoryCache::new(2, 100);
+        c.put(session(1, 0), UnixTime(0));
+        assert_eq!(a, c);
+        // Same sessions, another capacity or lifetime.
+        let mut d = InMemoryCache::new(3, 100);
+        d.put(session(1, 0), UnixTime(0));
+        assert_ne!(a, d);
+        let mut e = InMemoryCache::new(2, 50);
+        e.put(session(1, 0), UnixTime(0));
+        assert_ne!(a, e);
+    }
+
+    #[test]
+    fn a_client_store_keeps_one_session_per_server() {
+        let mut store = ClientSessionStore::new();
+        assert_eq!(store.get("a.example"), None);
+        store.put("a.example", session(1, 0));
+        store.put("b.example", session(2, 0));
+        store.put("a.example", session(3, 0));
+        assert_eq!(store.get("a.example"), Some(&session(3, 0)));
+        assert_eq!(store.get("b.example"), Some(&session(2, 0)));
+        store.remove("a.example");
+        assert_eq!(store.get("a.example"), None);
+        assert_eq!(store.get("b.example"), Some(&session(2, 0)));
+    }
+
+    #[test]
     fn the_cache_is_bounded_and_evicts_the_oldest() {
         let mut cache = InMemoryCache::new(2, 100);
         for id in 1..=3 {

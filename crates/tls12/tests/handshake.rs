@@ -932,3 +932,68 @@ fn session_ids_still_resume_beside_tickets() {
         );
     }
 }
+
+#[test]
+fn both_ends_trace_the_flights_of_a_full_handshake() {
+    let setup = setup(KeyKind::EcdsaP256);
+    let mut cache = InMemoryCache::new(10, 3600);
+    let (mut client, mut server) = connect(&setup, &mut cache, None);
+    let client_flights: Vec<String> = std::iter::from_fn(|| client.next_event())
+        .filter_map(|e| match e {
+            Event::Flight(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    let server_flights: Vec<String> = std::iter::from_fn(|| server.next_event())
+        .filter_map(|e| match e {
+            Event::Flight(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        client_flights,
+        [
+            "-> ClientHello",
+            "<- ServerHello, Certificate, ServerKeyExchange, ServerHelloDone",
+            "-> ClientKeyExchange, ChangeCipherSpec, Finished",
+            "<- ChangeCipherSpec, Finished"
+        ]
+    );
+    assert_eq!(
+        server_flights,
+        [
+            "<- ClientHello",
+            "-> ServerHello, Certificate, ServerKeyExchange, ServerHelloDone",
+            "<- ClientKeyExchange, ChangeCipherSpec, Finished",
+            "-> ChangeCipherSpec, Finished"
+        ]
+    );
+}
+
+#[test]
+fn application_data_before_the_handshake_ends_names_the_state_it_arrived_in() {
+    let setup = setup(KeyKind::EcdsaP256);
+    let mut cache = InMemoryCache::new(10, 3600);
+    let mut client = client_with(&setup.client, None);
+    let mut server = ServerConnection::new(Arc::new(setup.server.clone()), RingProvider::new());
+    server
+        .receive(&client.take_output(), NOW, &mut cache)
+        .unwrap();
+    let err = server
+        .receive(&[23, 3, 3, 0, 1, 0x42], NOW, &mut cache)
+        .unwrap_err();
+    assert_eq!(err.alert_sent(), Some(AlertDescription::UnexpectedMessage));
+    assert_eq!(
+        err.to_string(),
+        "server expect_client_key_exchange got unexpected \"ApplicationData\" (sent UnexpectedMessage)"
+    );
+    // The client's side of the same.
+    let mut client = client_with(&setup.client, None);
+    let _ = client.take_output();
+    let err = client.receive(&[23, 3, 3, 0, 1, 0x42], NOW).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("client expect_server_hello got unexpected"),
+        "{err}"
+    );
+}

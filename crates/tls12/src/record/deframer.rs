@@ -293,6 +293,53 @@ mod tests {
     use super::*;
     use crate::msgs::enums::AlertDescription;
 
+    fn hash_of(d: &Deframer) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        d.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn deframers_holding_other_bytes_hash_apart() {
+        let mut a = Deframer::new();
+        let mut b = Deframer::new();
+        a.push(&[23, 3, 3, 0, 4, 1]);
+        b.push(&[23, 3, 3, 0, 4, 2]);
+        assert_ne!(a, b);
+        assert_ne!(hash_of(&a), hash_of(&b));
+        // The same unread bytes, reached differently, hash alike.
+        let mut c = Deframer::new();
+        c.push(&[21, 3, 3, 0, 2, 1, 0, 23, 3, 3]);
+        c.push(&[0, 4, 1]);
+        assert!(c.pop().ok().flatten().is_some());
+        assert_eq!(a, c);
+        assert_eq!(hash_of(&a), hash_of(&c));
+    }
+
+    #[test]
+    fn a_stream_that_always_ends_inside_a_record_keeps_a_bounded_buffer() {
+        // Each read brings the rest of one record and half of the next: the buffer is
+        // never all consumed, so only compaction keeps it from growing with the stream.
+        let record = |n: u8| {
+            let mut r = vec![23, 3, 3, 0, 200];
+            r.resize(205, n);
+            r
+        };
+        let stream: Vec<u8> = (0..=255u8).flat_map(record).collect();
+        let mut d = Deframer::new();
+        let mut popped = 0;
+        for piece in stream.chunks(205 + 100) {
+            d.push(piece);
+            while let Ok(Some(r)) = d.pop_in_place() {
+                assert_eq!(d.fragment(&r).len(), 200);
+                popped += 1;
+            }
+        }
+        assert_eq!(popped, 256);
+        assert!(d.capacity() < 4 * 1024, "capacity {}", d.capacity());
+    }
+
     #[test]
     fn records_come_out_whole_whatever_the_chunking() {
         let stream = [22, 3, 1, 0, 2, 0xaa, 0xbb, 20, 3, 3, 0, 1, 1];
