@@ -317,6 +317,42 @@ mod tests {
         assert_eq!(hash_of(&a), hash_of(&c));
     }
 
+    /// A deframer holding, as application plaintext, bytes 1.. of each record's fragment.
+    fn holding(fragments: &[&[u8]]) -> Deframer {
+        let mut d = Deframer::new();
+        for fragment in fragments {
+            let mut record = vec![23, 3, 3, 0, fragment.len() as u8];
+            record.extend_from_slice(fragment);
+            d.push(&record);
+            if let Ok(Some(r)) = d.pop_in_place() {
+                d.hold(r.fragment.start + 1..r.fragment.end);
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn held_plaintext_is_released_across_records_and_compared_by_content() {
+        let mut d = holding(&[&[0, 1, 2, 3], &[0, 4, 5, 6, 7]]);
+        assert_eq!(d.held_len(), 7);
+        assert_eq!(d.held(), [1, 2, 3]);
+        d.release(5);
+        assert_eq!(d.held(), [6, 7]);
+        assert_eq!(d.held_len(), 2);
+        d.release(2);
+        assert_eq!(d.held(), [] as [u8; 0]);
+        assert_eq!(d.held_len(), 0);
+
+        // Equal when the same plaintext is held, however it is cut in records.
+        let a = holding(&[&[0, 1, 2, 3], &[0, 4, 5]]);
+        let b = holding(&[&[0, 1, 2], &[0, 3, 4, 5]]);
+        let c = holding(&[&[0, 1, 2, 3], &[0, 4, 9]]);
+        assert_eq!(a, b);
+        assert_eq!(hash_of(&a), hash_of(&b));
+        assert_ne!(a, c);
+        assert_ne!(hash_of(&a), hash_of(&c));
+    }
+
     #[test]
     fn a_stream_that_always_ends_inside_a_record_keeps_a_bounded_buffer() {
         // Each read brings the rest of one record and half of the next: the buffer is
