@@ -374,3 +374,68 @@ impl<P: Provider> RecordLayer<P> {
         !self.out.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::ring::RingProvider;
+
+    /// A record layer reading under fresh keys, and a cipher that seals for it.
+    fn protected() -> (
+        RecordLayer<RingProvider>,
+        RecordCipher<RingProvider>,
+        RingProvider,
+    ) {
+        let provider = RingProvider::new();
+        let suite = crate::suites::ALL_SUITES[0];
+        let (key, iv) = ([7u8; 16], [9u8; 4]);
+        let cipher =
+            || RecordCipher::new(&provider, &suite, &key, &iv).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut layer = RecordLayer::new();
+        layer.set_pending(cipher(), cipher());
+        layer.push(&[20, 3, 3, 0, 1, 1]);
+        assert!(matches!(
+            layer.next(&provider, true),
+            Ok(Some(Incoming::ChangeCipherSpec))
+        ));
+        layer.activate_read().unwrap_or_else(|e| panic!("{e:?}"));
+        (layer, cipher(), provider)
+    }
+
+    #[test]
+    fn a_protected_record_of_an_empty_handshake_fragment_is_unexpected() {
+        let (mut layer, mut peer, provider) = protected();
+        let mut out = Vec::new();
+        peer.seal(&provider, ContentType::Handshake, &[], &mut out)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        layer.push(&out);
+        let err = match layer.next(&provider, true) {
+            Err(err) => err,
+            other => panic!("an empty handshake fragment was taken: {other:?}"),
+        };
+        assert_eq!(err.alert_sent(), Some(AlertDescription::UnexpectedMessage));
+    }
+
+    #[test]
+    fn protected_application_data_is_held_where_it_was_opened() {
+        let (mut layer, mut peer, provider) = protected();
+        let mut out = Vec::new();
+        for data in [&b"first"[..], b"second"] {
+            peer.seal(&provider, ContentType::ApplicationData, data, &mut out)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        }
+        layer.push(&out);
+        assert!(matches!(
+            layer.next(&provider, true),
+            Ok(Some(Incoming::ApplicationData(5)))
+        ));
+        assert!(matches!(
+            layer.next(&provider, true),
+            Ok(Some(Incoming::ApplicationData(6)))
+        ));
+        assert_eq!(layer.received(), b"first");
+        assert_eq!(layer.received_len(), 11);
+        assert_eq!(layer.take_received(), b"firstsecond");
+        assert_eq!(layer.received_len(), 0);
+    }
+}
