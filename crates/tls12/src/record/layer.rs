@@ -369,6 +369,12 @@ impl<P: Provider> RecordLayer<P> {
         }
     }
 
+    /// The output buffer's allocation, for tests of what it keeps.
+    #[cfg(test)]
+    fn output_capacity(&self) -> usize {
+        self.out.capacity()
+    }
+
     /// Whether bytes are waiting to be sent.
     pub fn has_output(&self) -> bool {
         !self.out.is_empty()
@@ -437,5 +443,44 @@ mod tests {
         assert_eq!(layer.received_len(), 11);
         assert_eq!(layer.take_received(), b"firstsecond");
         assert_eq!(layer.received_len(), 0);
+    }
+
+    #[test]
+    fn queued_handshake_bytes_go_out_as_a_record_and_output_is_lent() {
+        let provider = RingProvider::new();
+        let mut layer = RecordLayer::<RingProvider>::new();
+        assert!(!layer.has_output());
+        // A ServerHelloDone: type 14, empty body.
+        layer.queue_handshake(&[14, 0, 0, 0]);
+        layer.flush(&provider).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(layer.has_output());
+        assert_eq!(layer.output(), [22, 3, 3, 0, 4, 14, 0, 0, 0]);
+        layer.consume_output(5);
+        assert_eq!(layer.output(), [14, 0, 0, 0]);
+        layer.consume_output(4);
+        assert!(!layer.has_output());
+        assert_eq!(
+            layer.take_sent(),
+            [FlightItem::Handshake(HandshakeType::ServerHelloDone)]
+        );
+    }
+
+    #[test]
+    fn the_output_buffer_keeps_its_allocation_up_to_the_bound_only() {
+        let (_, _, provider) = protected();
+        let mut layer = RecordLayer::<RingProvider>::new();
+        layer
+            .send_application_data(&provider, &[1; 1000])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let len = layer.output().len();
+        layer.consume_output(len);
+        assert!(!layer.has_output());
+        assert!(layer.output_capacity() >= 1000);
+        layer
+            .send_application_data(&provider, &vec![1; 2 * RETAIN])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let len = layer.output().len();
+        layer.consume_output(len);
+        assert_eq!(layer.output_capacity(), 0);
     }
 }
