@@ -317,16 +317,18 @@ mod tests {
         assert_eq!(hash_of(&a), hash_of(&c));
     }
 
-    /// A deframer holding, as application plaintext, bytes 1.. of each record's fragment.
+    /// A deframer holding, as application plaintext, bytes 1.. of each record's fragment,
+    /// the records received in one read (so that no held range starts at 0).
     fn holding(fragments: &[&[u8]]) -> Deframer {
         let mut d = Deframer::new();
+        let mut stream = Vec::new();
         for fragment in fragments {
-            let mut record = vec![23, 3, 3, 0, fragment.len() as u8];
-            record.extend_from_slice(fragment);
-            d.push(&record);
-            if let Ok(Some(r)) = d.pop_in_place() {
-                d.hold(r.fragment.start + 1..r.fragment.end);
-            }
+            stream.extend_from_slice(&[23, 3, 3, 0, fragment.len() as u8]);
+            stream.extend_from_slice(fragment);
+        }
+        d.push(&stream);
+        while let Ok(Some(r)) = d.pop_in_place() {
+            d.hold(r.fragment.start + 1..r.fragment.end);
         }
         d
     }
