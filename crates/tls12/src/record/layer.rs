@@ -466,6 +466,18 @@ mod tests {
     }
 
     #[test]
+    fn without_the_trace_nothing_sent_is_noted() {
+        let provider = RingProvider::new();
+        for trace in [false, true] {
+            let mut layer = RecordLayer::<RingProvider>::with_trace(trace);
+            layer.queue_handshake(&[14, 0, 0, 0]);
+            layer.queue_handshake(&[0, 0, 0, 0]);
+            layer.flush(&provider).unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(layer.take_sent().len(), if trace { 2 } else { 0 });
+        }
+    }
+
+    #[test]
     fn the_output_buffer_keeps_its_allocation_up_to_the_bound_only() {
         let (_, _, provider) = protected();
         let mut layer = RecordLayer::<RingProvider>::new();
