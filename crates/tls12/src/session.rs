@@ -331,6 +331,37 @@ mod tests {
         assert_ne!(a, e);
     }
 
+    /// A cache that keeps nothing and has no ticket keys: the trait's defaults.
+    #[derive(Debug)]
+    struct Forgetful;
+
+    impl SessionCache for Forgetful {
+        fn get(&mut self, _: &SessionId, _: UnixTime) -> Option<Session> {
+            None
+        }
+        fn put(&mut self, _: Session, _: UnixTime) {}
+        fn remove(&mut self, _: &SessionId) {}
+    }
+
+    #[test]
+    fn a_cache_without_ticket_keys_says_so_and_lends_none() {
+        let mut called = false;
+        assert!(!Forgetful.with_ticket_keys(&mut |_| called = true));
+        assert!(!called);
+        let mut cache = InMemoryCache::new(2, 100);
+        assert!(!cache.with_ticket_keys(&mut |_| called = true));
+        assert!(!called);
+    }
+
+    #[test]
+    fn a_cache_debugs_its_settings_and_sessions() {
+        let mut cache = InMemoryCache::new(2, 100);
+        cache.put(session(1, 0), UnixTime(0));
+        let debug = format!("{cache:?}");
+        assert!(debug.starts_with("InMemoryCache { capacity: 2, lifetime: 100, entries: ["));
+        assert!(debug.contains("tickets: None"), "{debug}");
+    }
+
     #[test]
     fn a_client_store_keeps_one_session_per_server() {
         let mut store = ClientSessionStore::new();
