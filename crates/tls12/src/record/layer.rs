@@ -466,6 +466,31 @@ mod tests {
     }
 
     #[test]
+    fn a_receive_buffer_larger_than_the_bound_is_given_back_once_read() {
+        let (mut layer, mut peer, provider) = protected();
+        let mut out = Vec::new();
+        for _ in 0..10 {
+            peer.seal(
+                &provider,
+                ContentType::ApplicationData,
+                &[3; MAX_PLAINTEXT_LEN],
+                &mut out,
+            )
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        }
+        layer.push(&out);
+        assert!(layer.deframer.capacity() > RETAIN);
+        let mut records = 0;
+        while let Ok(Some(Incoming::ApplicationData(len))) = layer.next(&provider, false) {
+            assert_eq!(len, MAX_PLAINTEXT_LEN);
+            records += 1;
+        }
+        assert_eq!(records, 10);
+        assert_eq!(layer.received_len(), 0);
+        assert_eq!(layer.deframer.capacity(), 0);
+    }
+
+    #[test]
     fn without_the_trace_nothing_sent_is_noted() {
         let provider = RingProvider::new();
         for trace in [false, true] {
