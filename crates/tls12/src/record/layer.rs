@@ -404,7 +404,9 @@ mod tests {
             layer.next(&provider, true),
             Ok(Some(Incoming::ChangeCipherSpec))
         ));
+        assert!(!layer.reading_protected());
         layer.activate_read().unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(layer.reading_protected());
         (layer, cipher(), provider)
     }
 
@@ -441,6 +443,10 @@ mod tests {
         ));
         assert_eq!(layer.received(), b"first");
         assert_eq!(layer.received_len(), 11);
+        assert_eq!(
+            layer.received_chunks().collect::<Vec<_>>(),
+            [&b"first"[..], b"second"]
+        );
         assert_eq!(layer.take_received(), b"firstsecond");
         assert_eq!(layer.received_len(), 0);
     }
