@@ -170,7 +170,11 @@ pub fn fixed_iv_len(alg: AeadAlgorithm) -> usize {
 /// Expands the master secret into the record-layer keys (RFC 5246 §6.3):
 /// `PRF(master_secret, "key expansion", server_random + client_random)`, cut into
 /// client_write_key, server_write_key, client_write_IV and server_write_IV in that order.
-/// Note the randoms come server first here, unlike in the master secret.
+/// Note the randoms come server first here, unlike in the master secret. The cut is
+/// [`with_key_block`]'s, copied out.
+///
+/// # Panics
+/// If the cut is longer than [`MAX_KEY_BLOCK_LEN`]: a suite table bug, never peer input.
 pub fn key_block<P: Provider>(
     provider: &P,
     alg: HashAlgorithm,
@@ -180,25 +184,21 @@ pub fn key_block<P: Provider>(
     key_len: usize,
     fixed_iv_len: usize,
 ) -> KeyBlock {
-    // Wiped on drop: until it is cut up, this buffer holds every key of the connection.
-    let mut block = Zeroizing::new(vec![0; 2 * key_len + 2 * fixed_iv_len]);
-    prf(
+    with_key_block(
         provider,
         alg,
-        master.expose(),
-        KEY_EXPANSION_LABEL,
-        &[server_random, client_random],
-        &mut block,
-    );
-    let (client_write_key, rest) = block.split_at(key_len);
-    let (server_write_key, rest) = rest.split_at(key_len);
-    let (client_write_iv, server_write_iv) = rest.split_at(fixed_iv_len);
-    KeyBlock {
-        client_write_key: Secret::new(client_write_key.to_vec()),
-        server_write_key: Secret::new(server_write_key.to_vec()),
-        client_write_iv: Secret::new(client_write_iv.to_vec()),
-        server_write_iv: Secret::new(server_write_iv.to_vec()),
-    }
+        master,
+        client_random,
+        server_random,
+        key_len,
+        fixed_iv_len,
+        |[client_write_key, server_write_key, client_write_iv, server_write_iv]| KeyBlock {
+            client_write_key: Secret::new(client_write_key.to_vec()),
+            server_write_key: Secret::new(server_write_key.to_vec()),
+            client_write_iv: Secret::new(client_write_iv.to_vec()),
+            server_write_iv: Secret::new(server_write_iv.to_vec()),
+        },
+    )
 }
 
 /// The longest key block of an AEAD suite: two 32-byte keys and two 12-byte IVs.
