@@ -323,17 +323,9 @@ fn merged_parts_reach_every_sometimes_and_cover_the_count() {
     }
 }
 
-/// The model with one planted bug: an `always` that fails where the attacker has
-/// reordered the records of the server's second connection's flight.
-struct Planted(Tls12Model);
-
-fn planted_bug(state: &State) -> bool {
-    state
-        .conns
-        .iter()
-        .enumerate()
-        .any(|(i, c)| i == 1 && c.attacked == Some(Move::Reorder) && c.to_client.delivered > 0)
-}
+/// The model with planted properties in place of its own: the searches below must find
+/// their violations.
+struct Planted(Tls12Model, fn() -> Vec<Property<Planted>>);
 
 impl Model for Planted {
     type State = State;
@@ -348,13 +340,27 @@ impl Model for Planted {
         self.0.next_state(last, action)
     }
     fn properties(&self) -> Vec<Property<Self>> {
-        vec![Property::always("planted", |_, s| !planted_bug(s))]
+        (self.1)()
     }
+}
+
+/// A planted bug: an `always` that fails where the attacker has reordered the records of
+/// the server's second connection's flight.
+fn planted_bug(state: &State) -> bool {
+    state
+        .conns
+        .iter()
+        .enumerate()
+        .any(|(i, c)| i == 1 && c.attacked == Some(Move::Reorder) && c.to_client.delivered > 0)
+}
+
+fn planted_always() -> Vec<Property<Planted>> {
+    vec![Property::always("planted", |_, s| !planted_bug(s))]
 }
 
 #[test]
 fn a_planted_bug_is_reported_by_exactly_the_parts_that_hold_it() {
-    let model = Planted(Tls12Model::new(small()));
+    let model = Planted(Tls12Model::new(small()), planted_always);
     // The ground truth, by a plain breadth-first walk: which states are violations.
     let mut bad = HashSet::new();
     let mut seen = HashSet::new();
@@ -410,34 +416,19 @@ fn a_planted_bug_is_reported_by_exactly_the_parts_that_hold_it() {
     assert!(mixed > 0);
 }
 
-/// The model with one planted `eventually`: every connection completes on both ends
-/// before any client closes. With closing, a client may close its first connection
-/// before its second completes, and on that path it never holds.
-struct PlantedEventually(Tls12Model);
-
-impl Model for PlantedEventually {
-    type State = State;
-    type Action = Action;
-    fn init_states(&self) -> Vec<State> {
-        self.0.init_states()
-    }
-    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        self.0.actions(state, actions)
-    }
-    fn next_state(&self, last: &State, action: Action) -> Option<State> {
-        self.0.next_state(last, action)
-    }
-    fn properties(&self) -> Vec<Property<Self>> {
-        vec![Property::eventually(
-            "all complete before a close",
-            |m: &Self, s: &State| {
-                s.conns.len() == m.0.cfg.clients * m.0.cfg.conns
-                    && s.conns
-                        .iter()
-                        .all(|c| c.completed.0 && c.completed.1 && !c.closing)
-            },
-        )]
-    }
+/// A planted `eventually`: every connection completes on both ends before any client
+/// closes. With closing, a client may close its first connection before its second
+/// completes, and on that path it never holds.
+fn planted_eventually() -> Vec<Property<Planted>> {
+    vec![Property::eventually(
+        "all complete before a close",
+        |m: &Planted, s: &State| {
+            s.conns.len() == m.0.cfg.clients * m.0.cfg.conns
+                && s.conns
+                    .iter()
+                    .all(|c| c.completed.0 && c.completed.1 && !c.closing)
+        },
+    )]
 }
 
 #[test]
@@ -448,7 +439,7 @@ fn an_eventually_violation_behind_a_join_is_found() {
         close: true,
         ..Config::plain(1)
     };
-    let model = PlantedEventually(Tls12Model::new(cfg));
+    let model = Planted(Tls12Model::new(cfg), planted_eventually);
     for threads in [1, 2] {
         let ours = search(
             &model,
