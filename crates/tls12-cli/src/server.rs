@@ -112,7 +112,8 @@ pub struct ServerArgs {
     /// Print every flight of every handshake as well as its outcome (implies --verbose).
     #[arg(long)]
     trace: bool,
-    /// Worker threads of the runtime that serves every connection [default: one per core].
+    /// Threads that serve connections [default: one per core]. With 1, everything runs on
+    /// the main thread (a current-thread runtime: no wake-ups between threads).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
     /// Connections open at once at most; one accepted beyond that is closed at once. The
@@ -270,8 +271,15 @@ pub fn run(args: ServerArgs) -> Result<(), CliError> {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
+    let mut builder = match threads {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        _ => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads);
+            builder
+        }
+    };
+    let runtime = builder
         .enable_io()
         .enable_time()
         .build()

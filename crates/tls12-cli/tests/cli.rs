@@ -302,6 +302,30 @@ fn a_quiet_server_prints_nothing_per_connection() {
     assert!(!text.contains("[conn "), "{text}");
 }
 
+/// With `--threads 1` everything runs on one thread (a current-thread runtime): a socket
+/// that connects and says nothing must still not keep that thread from serving others.
+#[test]
+fn a_one_thread_server_serves_past_an_idle_socket() {
+    let mut server = OurServer::start_exactly(
+        &[
+            "--exit-after",
+            "2",
+            "--threads",
+            "1",
+            "--handshake-timeout",
+            "30s",
+        ],
+        &[],
+    );
+    let ca = server.printed_path("CA certificate");
+    let idle = std::net::TcpStream::connect(server.listening).unwrap();
+    let (status, out, err) = run_client(&[&server.address(), "--ca", &ca], &[]);
+    assert!(status.success(), "{out}{err}");
+    // The idle socket is the other of the two connections: closing it lets the server exit.
+    drop(idle);
+    assert_eq!(server.finish(), Vec::<String>::new());
+}
+
 /// `--www` answers a request whose lines end in a bare LF, as `openssl s_server -www`
 /// does and RFC 9112 §2.2 allows; before, only CRLF ended the head and the client waited
 /// in vain.

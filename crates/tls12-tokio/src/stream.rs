@@ -121,6 +121,9 @@ pub struct TlsStream<IO, C> {
     closing: bool,
     /// The transport's write side is shut.
     write_shut: bool,
+    /// A read or write of the transport failed (the peer reset the connection, say):
+    /// nothing more can reach the peer, so a close neither writes nor drains.
+    transport_failed: bool,
     close_notify_received: bool,
 }
 
@@ -137,6 +140,7 @@ impl<IO, C: Connection> TlsStream<IO, C> {
             eof: false,
             closing: false,
             write_shut: false,
+            transport_failed: false,
             close_notify_received: false,
         }
     }
@@ -211,11 +215,18 @@ impl<IO, C: Connection> TlsStream<IO, C> {
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin, C: Connection> TlsStream<IO, C> {
+    /// Passes on the result of a transport call, remembering a failure.
+    fn transport<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        self.transport_failed |= result.is_err();
+        result
+    }
+
     /// Writes everything queued for the peer.
     fn poll_write_output(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.collect();
         while !self.output.is_empty() {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.output.as_slice()))?;
+            let written = ready!(Pin::new(&mut self.io).poll_write(cx, self.output.as_slice()));
+            let n = self.transport(written)?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -240,7 +251,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, C: Connection> TlsStream<IO, C> {
         // On the stack, not in the stream: an idle connection holds no read buffer.
         let mut buf = [MaybeUninit::<u8>::uninit(); READ_SIZE];
         let mut read = ReadBuf::uninit(&mut buf);
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+        let result = ready!(Pin::new(&mut self.io).poll_read(cx, &mut read));
+        self.transport(result)?;
         if read.filled().is_empty() {
             return Poll::Ready(Ok(false));
         }
@@ -326,7 +338,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, C: Connection> TlsStream<IO, C> {
     /// close_notify unless the connection already failed (then the fatal alert it queued is
     /// what goes out), writes everything queued, shuts the transport's write side, and
     /// reads and discards what the peer still sends until it closes its side, `linger.bytes`
-    /// have come, or `linger.time` has passed. Then the transport is dropped.
+    /// have come, or `linger.time` has passed. Then the transport is dropped. After a
+    /// failed read or write of the transport (a reset), it is dropped at once.
     ///
     /// Why: a socket closed with unread input makes the kernel answer with a TCP reset,
     /// and a reset can destroy our last records (the alert that says why) before the peer
@@ -336,6 +349,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, C: Connection> TlsStream<IO, C> {
     /// The async counterpart of the blocking adapter's `Stream::close_gracefully`. Needs a
     /// tokio runtime with the time driver.
     pub async fn lingering_close(mut self, linger: Linger) {
+        if self.transport_failed {
+            // Reset by the peer, say: a write would fail too (EPIPE), and there is
+            // nothing to drain.
+            return;
+        }
         if !self.closing {
             self.conn.close();
             self.closing = true;

@@ -1,6 +1,7 @@
 //! The adapter over real sockets on 127.0.0.1: handshakes and data both ways, resumption
 //! through a shared cache, many connections on one runtime, and peers that vanish, send
-//! garbage, or keep writing after our fatal alert.
+//! garbage, or keep writing after our fatal alert; and (over a scripted transport) no
+//! close_notify written into a reset connection.
 
 #![allow(clippy::unwrap_used)] // test code: a failure here is a failed test
 
@@ -383,4 +384,93 @@ async fn the_stream_carries_the_handshake_events() {
     tls.read_to_end(&mut rest).await.unwrap();
     assert!(rest.is_empty());
     timeout(LIMIT, server).await.unwrap().unwrap();
+}
+
+/// A transport that yields `input`, then the end of the input or, with `reset`, a
+/// connection reset on every read; it keeps what is written and whether it was shut.
+struct Scripted {
+    input: Vec<u8>,
+    reset: bool,
+    written: Arc<Mutex<Vec<u8>>>,
+    shut: Arc<Mutex<bool>>,
+}
+
+impl tokio::io::AsyncRead for Scripted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if !self.input.is_empty() {
+            let n = self.input.len().min(buf.remaining());
+            buf.put_slice(&self.input[..n]);
+            self.input.drain(..n);
+        } else if self.reset {
+            return std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into()));
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for Scripted {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.written.lock().unwrap().extend_from_slice(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        *self.shut.lock().unwrap() = true;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// After the peer reset the connection, a lingering close writes nothing (a write would
+/// only fail with EPIPE: one wasted system call per connection of `openssl s_time`, which
+/// resets). A peer that merely closed still gets close_notify and a shutdown.
+#[tokio::test]
+async fn a_lingering_close_after_a_reset_writes_nothing() {
+    let pki = pki(ClientAuth::None);
+    let hello = client_hello(&pki.client_config);
+    for reset in [true, false] {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let shut = Arc::new(Mutex::new(false));
+        let io = Scripted {
+            input: hello.clone(),
+            reset,
+            written: Arc::clone(&written),
+            shut: Arc::clone(&shut),
+        };
+        let mut tls = pki.acceptor.start(io);
+        let err = timeout(LIMIT, tls.handshake()).await.unwrap().unwrap_err();
+        let expected = match reset {
+            true => std::io::ErrorKind::ConnectionReset,
+            false => std::io::ErrorKind::UnexpectedEof,
+        };
+        assert_eq!(err.kind(), expected, "reset={reset}: {err}");
+        let flight = written.lock().unwrap().len();
+        assert!(flight > 0, "reset={reset}: the server's flight was written");
+        timeout(LIMIT, tls.lingering_close(Linger::default()))
+            .await
+            .unwrap();
+        let after = written.lock().unwrap().len();
+        let was_shut = *shut.lock().unwrap();
+        match reset {
+            true => assert!(after == flight && !was_shut, "wrote {after} > {flight}"),
+            false => assert!(after > flight && was_shut, "close_notify and shutdown"),
+        }
+    }
 }
