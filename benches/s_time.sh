@@ -3,6 +3,8 @@
 # and `-reuse` (session-ID resumption) against `tls12 server --www` and against
 # `openssl s_server -tls1_2 -no_ticket -www`, one after the other in one run, with the same
 # ECDSA P-256 certificate, suite (ECDHE-ECDSA-AES128-GCM-SHA256) and group (X25519).
+# Neither server issues session tickets (`--no-tickets`, `-no_ticket`; pool_server has
+# none): a full handshake seals no ticket, and `-reuse` resumes by session ID on all three.
 # A third server, `pool_server` (this crate: the library's blocking adapter behind two
 # long-lived threads blocking in accept, printing nothing), separates the library's cost
 # from the CLI's own (`tls12 server` serves every connection as a task on a tokio runtime
@@ -74,7 +76,7 @@ port_of() {
 }
 
 "$tls12" server --port 0 --cert "$tmp/cert.pem" --key "$tmp/key.pem" --cache-size 1024 --www \
-  "${thread_args[@]}" >"$tmp/tls12.out" 2>"$tmp/tls12.err" &
+  --no-tickets "${thread_args[@]}" >"$tmp/tls12.out" 2>"$tmp/tls12.err" &
 pids+=($!)
 tls12_pid=$!
 tls12_port=$(port_of "$tmp/tls12.out" "listening on")
