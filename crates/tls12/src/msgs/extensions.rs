@@ -174,13 +174,13 @@ impl Extension for ClientExtension {
                 Self::ServerName(names)
             }
             ExtensionType::SupportedGroups => {
-                Self::SupportedGroups(NAMED_GROUP_LIST.read_items(data, 2)?)
+                Self::SupportedGroups(NAMED_GROUP_LIST.read_u16s(data)?)
             }
             ExtensionType::EcPointFormats => {
-                Self::EcPointFormats(EC_POINT_FORMAT_LIST.read_items(data, 1)?)
+                Self::EcPointFormats(EC_POINT_FORMAT_LIST.read_u8s(data)?)
             }
             ExtensionType::SignatureAlgorithms => {
-                Self::SignatureAlgorithms(SIGNATURE_ALGORITHMS.read_items(data, 2)?)
+                Self::SignatureAlgorithms(SIGNATURE_ALGORITHMS.read_u16s(data)?)
             }
             ExtensionType::ApplicationLayerProtocolNegotiation => {
                 Self::Alpn(PROTOCOL_NAME_LIST.read_items(data, 0)?)
@@ -232,7 +232,7 @@ impl Extension for ServerExtension {
                 Self::ServerNameAck
             }
             ExtensionType::EcPointFormats => {
-                Self::EcPointFormats(EC_POINT_FORMAT_LIST.read_items(data, 1)?)
+                Self::EcPointFormats(EC_POINT_FORMAT_LIST.read_u8s(data)?)
             }
             ExtensionType::ApplicationLayerProtocolNegotiation => {
                 let mut names: Vec<ProtocolName> = PROTOCOL_NAME_LIST.read_items(data, 0)?;

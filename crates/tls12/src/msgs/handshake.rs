@@ -161,8 +161,8 @@ impl Codec for ClientHello {
             client_version: ProtocolVersion::read(r)?,
             random: Random::read(r)?,
             session_id: SessionId::read(r)?,
-            cipher_suites: CIPHER_SUITES.read_items(r, 2)?,
-            compression_methods: COMPRESSION_METHODS.read_items(r, 1)?,
+            cipher_suites: CIPHER_SUITES.read_u16s(r)?,
+            compression_methods: COMPRESSION_METHODS.read_u8s(r)?,
             extensions: read_optional_extensions(r)?,
         })
     }
@@ -463,8 +463,8 @@ impl Codec for CertificateRequest {
 
     fn read(r: &mut Reader<'_>) -> Result<Self, InvalidMessage> {
         Ok(Self {
-            certificate_types: CERTIFICATE_TYPES.read_items(r, 1)?,
-            signature_schemes: SUPPORTED_SIGNATURE_ALGORITHMS.read_items(r, 2)?,
+            certificate_types: CERTIFICATE_TYPES.read_u8s(r)?,
+            signature_schemes: SUPPORTED_SIGNATURE_ALGORITHMS.read_u16s(r)?,
             authorities: CERTIFICATE_AUTHORITIES.read_items(r, 0)?,
         })
     }
