@@ -381,7 +381,9 @@ mod tests {
             last = last
                 .iter()
                 .flat_map(|prefix: &Vec<u8>| {
-                    BYTES.iter().map(move |&b| [prefix.as_slice(), &[b]].concat())
+                    BYTES
+                        .iter()
+                        .map(move |&b| [prefix.as_slice(), &[b]].concat())
                 })
                 .collect();
             inputs.extend(last.iter().cloned());
