@@ -45,9 +45,10 @@ macro_rules! code_points {
         }
     };
     // A `u16` whose values are written as their two bytes, `{0xC0, 0x2B}`, the way RFC
-    // 5246 and the IANA registry write cipher suites. Decoding matches the first byte, then
-    // the second: no 16-bit `switch`, which coverage-guided fuzzers trace at a cost per
-    // suite (a ClientHello carries dozens), while two byte-wide ones they skip.
+    // 5246 and the IANA registry write cipher suites (and RFC 5246 a signature and hash
+    // algorithm pair). Decoding matches the first byte, then the second: no 16-bit
+    // `switch`, which coverage-guided fuzzers trace at a cost per item (a ClientHello
+    // carries dozens), while two byte-wide ones they skip.
     (
         $(#[$meta:meta])*
         pub enum $name:ident: u16 {
@@ -332,25 +333,25 @@ code_points! {
 }
 
 code_points! {
-    /// `SignatureAndHashAlgorithm` (RFC 5246 §7.4.1.4.1) read as one `u16`, named as the
-    /// TLS 1.3 `SignatureScheme` registry names the same code points.
+    /// `SignatureAndHashAlgorithm` (RFC 5246 §7.4.1.4.1): `{hash, signature}`, read as one
+    /// `u16` and named as the TLS 1.3 `SignatureScheme` registry names the same code points.
     pub enum SignatureScheme: u16 {
-        RSA_PKCS1_SHA1 = 0x0201,
-        ECDSA_SHA1_Legacy = 0x0203,
-        RSA_PKCS1_SHA256 = 0x0401,
-        ECDSA_NISTP256_SHA256 = 0x0403,
-        RSA_PKCS1_SHA384 = 0x0501,
-        ECDSA_NISTP384_SHA384 = 0x0503,
-        RSA_PKCS1_SHA512 = 0x0601,
-        ECDSA_NISTP521_SHA512 = 0x0603,
-        RSA_PSS_SHA256 = 0x0804,
-        RSA_PSS_SHA384 = 0x0805,
-        RSA_PSS_SHA512 = 0x0806,
-        ED25519 = 0x0807,
-        ED448 = 0x0808,
-        RSA_PSS_PSS_SHA256 = 0x0809,
-        RSA_PSS_PSS_SHA384 = 0x080a,
-        RSA_PSS_PSS_SHA512 = 0x080b,
+        RSA_PKCS1_SHA1 = {0x02, 0x01},
+        ECDSA_SHA1_Legacy = {0x02, 0x03},
+        RSA_PKCS1_SHA256 = {0x04, 0x01},
+        ECDSA_NISTP256_SHA256 = {0x04, 0x03},
+        RSA_PKCS1_SHA384 = {0x05, 0x01},
+        ECDSA_NISTP384_SHA384 = {0x05, 0x03},
+        RSA_PKCS1_SHA512 = {0x06, 0x01},
+        ECDSA_NISTP521_SHA512 = {0x06, 0x03},
+        RSA_PSS_SHA256 = {0x08, 0x04},
+        RSA_PSS_SHA384 = {0x08, 0x05},
+        RSA_PSS_SHA512 = {0x08, 0x06},
+        ED25519 = {0x08, 0x07},
+        ED448 = {0x08, 0x08},
+        RSA_PSS_PSS_SHA256 = {0x08, 0x09},
+        RSA_PSS_PSS_SHA384 = {0x08, 0x0a},
+        RSA_PSS_PSS_SHA512 = {0x08, 0x0b},
     }
 }
 
@@ -430,6 +431,29 @@ mod tests {
             (CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA, 0x002f),
         ] {
             assert_eq!((suite.get(), CipherSuite::from(value)), (value, suite));
+        }
+    }
+
+    #[test]
+    fn signature_schemes_are_hash_then_signature() {
+        // RFC 5246 §7.4.1.4.1 (sha256 = 4, ecdsa = 3, sha1 = 2, rsa = 1) and RFC 8446
+        // §4.2.3 (rsa_pss_rsae_sha256 = 0x0804, ed25519 = 0x0807).
+        for (scheme, value) in [
+            (SignatureScheme::ECDSA_NISTP256_SHA256, 0x0403),
+            (SignatureScheme::RSA_PKCS1_SHA1, 0x0201),
+            (SignatureScheme::RSA_PSS_SHA256, 0x0804),
+            (SignatureScheme::ED25519, 0x0807),
+        ] {
+            assert_eq!(
+                (scheme.get(), SignatureScheme::from(value)),
+                (value, scheme)
+            );
+        }
+        for scheme in SignatureScheme::KNOWN {
+            assert_ne!(
+                SignatureScheme::from(scheme.get()),
+                SignatureScheme::Unknown(scheme.get())
+            );
         }
     }
 
