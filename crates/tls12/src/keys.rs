@@ -308,6 +308,18 @@ mod tests {
         (start..end).collect()
     }
 
+    /// The stack buffer of `with_key_block` is exactly the longest cut of a suite we
+    /// support (ChaCha20-Poly1305: two 32-byte keys, two 12-byte IVs), so the bound its
+    /// panic documents is the real one.
+    #[test]
+    fn max_key_block_len_is_the_longest_cut_of_a_supported_suite() {
+        let cut = |s: &crate::suites::Suite| 2 * s.aead.key_len() + 2 * s.fixed_iv_len();
+        let suites = crate::suites::ALL_SUITES
+            .iter()
+            .chain(&crate::suites::PSK_SUITES);
+        assert_eq!(suites.map(cut).max(), Some(MAX_KEY_BLOCK_LEN));
+    }
+
     fn random(start: u8) -> [u8; 32] {
         range(start, start + 32).try_into().unwrap()
     }
