@@ -356,6 +356,35 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_legal_record_occupies_max_record_bytes() {
+        let mut stream = vec![23, 3, 3];
+        stream.extend_from_slice(&(MAX_CIPHERTEXT_LEN as u16).to_be_bytes());
+        stream.resize(Deframer::MAX_RECORD, 7);
+        let mut d = Deframer::new();
+        d.push(&stream);
+        let r = d.pop_in_place().unwrap().unwrap();
+        assert_eq!(
+            RecordHeader::LEN + d.fragment(&r).len(),
+            Deframer::MAX_RECORD
+        );
+        assert_eq!(d.buffered(), 0);
+    }
+
+    /// An empty record's plaintext (legal for application data) is not held: an empty
+    /// range at the front would hide the plaintext held behind it.
+    #[test]
+    fn an_empty_range_is_not_held() {
+        let mut d = Deframer::new();
+        d.push(&[23, 3, 3, 0, 0, 23, 3, 3, 0, 2, 8, 9]);
+        let empty = d.pop_in_place().unwrap().unwrap();
+        d.hold(empty.fragment.clone());
+        let full = d.pop_in_place().unwrap().unwrap();
+        d.hold(full.fragment.clone());
+        assert_eq!(d.held(), [8, 9]);
+        assert_eq!(d.held_chunks().count(), 1);
+    }
+
+    #[test]
     fn a_stream_that_always_ends_inside_a_record_keeps_a_bounded_buffer() {
         // Each read brings the rest of one record and half of the next: the buffer is
         // never all consumed, so only compaction keeps it from growing with the stream.

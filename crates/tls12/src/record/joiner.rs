@@ -109,6 +109,21 @@ impl HandshakeJoiner {
 mod tests {
     use super::*;
 
+    /// Equality (the model's state deduplication relies on it) is by the bytes not yet
+    /// popped, however they arrived.
+    #[test]
+    fn joiners_compare_by_their_unpopped_bytes() {
+        let mut a = HandshakeJoiner::new();
+        a.push(&[20, 0, 0, 12, 1]).unwrap();
+        let mut b = HandshakeJoiner::new();
+        b.push(&[20, 0, 0, 12, 2]).unwrap();
+        assert_ne!(a, b);
+        let mut c = HandshakeJoiner::new();
+        c.push(&[14, 0, 0, 0, 20, 0, 0, 12, 1]).unwrap();
+        assert_eq!(c.pop().as_deref(), Some(&[14, 0, 0, 0][..]));
+        assert_eq!(a, c);
+    }
+
     #[test]
     fn messages_split_and_coalesced_come_out_whole() {
         // ServerHelloDone, then a 3-byte unknown message, then Finished split in three.
