@@ -109,8 +109,15 @@ impl HandshakeJoiner {
 mod tests {
     use super::*;
 
-    /// Equality (the model's state deduplication relies on it) is by the bytes not yet
-    /// popped, however they arrived.
+    fn hash_of(j: &HandshakeJoiner) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        j.hash(&mut h);
+        h.finish()
+    }
+
+    /// Equality and hashing (the model's state deduplication relies on both) are by the
+    /// bytes not yet popped, however they arrived.
     #[test]
     fn joiners_compare_by_their_unpopped_bytes() {
         let mut a = HandshakeJoiner::new();
@@ -122,6 +129,8 @@ mod tests {
         c.push(&[14, 0, 0, 0, 20, 0, 0, 12, 1]).unwrap();
         assert_eq!(c.pop().as_deref(), Some(&[14, 0, 0, 0][..]));
         assert_eq!(a, c);
+        assert_ne!(hash_of(&a), hash_of(&b));
+        assert_eq!(hash_of(&a), hash_of(&c));
     }
 
     #[test]
