@@ -133,6 +133,26 @@ mod tests {
         assert_eq!(hash_of(&a), hash_of(&c));
     }
 
+    /// A stream whose reads never end on a message boundary: the joiner is never empty,
+    /// so only the drop of popped bytes at the next push keeps its buffer from holding
+    /// the whole stream.
+    #[test]
+    fn popped_bytes_are_dropped_while_a_message_is_pending() {
+        let finished = [&[20, 0, 0, 12][..], &[7; 12]].concat();
+        // A 5-byte message first: every later message ends 5 bytes past a multiple of 16.
+        let stream = [&[99, 0, 0, 1, 0][..], &finished.repeat(1000)].concat();
+        let mut j = HandshakeJoiner::new();
+        let mut popped = 0;
+        for piece in stream.chunks(16) {
+            j.push(piece).unwrap();
+            while j.pop().is_some() {
+                popped += 1;
+            }
+            assert!(j.buf.len() <= 32, "{} bytes buffered", j.buf.len());
+        }
+        assert_eq!(popped, 1001);
+    }
+
     #[test]
     fn messages_split_and_coalesced_come_out_whole() {
         // ServerHelloDone, then a 3-byte unknown message, then Finished split in three.
