@@ -424,6 +424,27 @@ mod tests {
         assert_eq!(err.alert_sent(), Some(AlertDescription::UnexpectedMessage));
     }
 
+    /// RFC 5246 §6.2.1: a handshake message split over records must not have other
+    /// records between its parts. Application data after half a handshake message (here
+    /// after the handshake, where application data is otherwise welcome) is
+    /// unexpected_message, not data.
+    #[test]
+    fn application_data_inside_a_split_handshake_message_is_unexpected() {
+        let (mut layer, mut peer, provider) = protected();
+        let mut out = Vec::new();
+        peer.seal(&provider, ContentType::Handshake, &[0, 0], &mut out)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        peer.seal(&provider, ContentType::ApplicationData, b"data", &mut out)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        layer.push(&out);
+        let err = match layer.next(&provider, true) {
+            Err(err) => err,
+            other => panic!("data inside a handshake message was taken: {other:?}"),
+        };
+        assert_eq!(err.alert_sent(), Some(AlertDescription::UnexpectedMessage));
+        assert_eq!(layer.received_len(), 0);
+    }
+
     #[test]
     fn protected_application_data_is_held_where_it_was_opened() {
         let (mut layer, mut peer, provider) = protected();
