@@ -292,13 +292,7 @@ impl Deframer {
 mod tests {
     use super::*;
     use crate::msgs::enums::AlertDescription;
-
-    fn hash_of(d: &Deframer) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        d.hash(&mut h);
-        h.finish()
-    }
+    use crate::record::hash_of;
 
     #[test]
     fn deframers_holding_other_bytes_hash_apart() {

@@ -108,13 +108,7 @@ impl HandshakeJoiner {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hash_of(j: &HandshakeJoiner) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        j.hash(&mut h);
-        h.finish()
-    }
+    use crate::record::hash_of;
 
     /// Equality and hashing (the model's state deduplication relies on both) are by the
     /// bytes not yet popped, however they arrived.

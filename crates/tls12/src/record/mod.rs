@@ -118,6 +118,16 @@ impl fmt::Display for RecordError {
 
 impl std::error::Error for RecordError {}
 
+/// A value's hash under the standard hasher: the record tests check that equal deframers
+/// and joiners hash alike and unequal ones apart.
+#[cfg(test)]
+pub(crate) fn hash_of<T: std::hash::Hash>(value: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
