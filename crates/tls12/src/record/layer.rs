@@ -410,13 +410,21 @@ mod tests {
         (layer, cipher(), provider)
     }
 
-    #[test]
-    fn a_protected_record_of_an_empty_handshake_fragment_is_unexpected() {
+    /// A [`protected`] layer that has received `records`, each sealed by its peer.
+    fn receiving(records: &[(ContentType, &[u8])]) -> (RecordLayer<RingProvider>, RingProvider) {
         let (mut layer, mut peer, provider) = protected();
         let mut out = Vec::new();
-        peer.seal(&provider, ContentType::Handshake, &[], &mut out)
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        for &(typ, data) in records {
+            peer.seal(&provider, typ, data, &mut out)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        }
         layer.push(&out);
+        (layer, provider)
+    }
+
+    #[test]
+    fn a_protected_record_of_an_empty_handshake_fragment_is_unexpected() {
+        let (mut layer, provider) = receiving(&[(ContentType::Handshake, &[])]);
         let err = match layer.next(&provider, true) {
             Err(err) => err,
             other => panic!("an empty handshake fragment was taken: {other:?}"),
@@ -430,13 +438,10 @@ mod tests {
     /// unexpected_message, not data.
     #[test]
     fn application_data_inside_a_split_handshake_message_is_unexpected() {
-        let (mut layer, mut peer, provider) = protected();
-        let mut out = Vec::new();
-        peer.seal(&provider, ContentType::Handshake, &[0, 0], &mut out)
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        peer.seal(&provider, ContentType::ApplicationData, b"data", &mut out)
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        layer.push(&out);
+        let (mut layer, provider) = receiving(&[
+            (ContentType::Handshake, &[0, 0]),
+            (ContentType::ApplicationData, b"data"),
+        ]);
         let err = match layer.next(&provider, true) {
             Err(err) => err,
             other => panic!("data inside a handshake message was taken: {other:?}"),
@@ -447,13 +452,10 @@ mod tests {
 
     #[test]
     fn protected_application_data_is_held_where_it_was_opened() {
-        let (mut layer, mut peer, provider) = protected();
-        let mut out = Vec::new();
-        for data in [&b"first"[..], b"second"] {
-            peer.seal(&provider, ContentType::ApplicationData, data, &mut out)
-                .unwrap_or_else(|e| panic!("{e:?}"));
-        }
-        layer.push(&out);
+        let (mut layer, provider) = receiving(&[
+            (ContentType::ApplicationData, b"first"),
+            (ContentType::ApplicationData, b"second"),
+        ]);
         assert!(matches!(
             layer.next(&provider, true),
             Ok(Some(Incoming::ApplicationData(5)))
@@ -494,18 +496,8 @@ mod tests {
 
     #[test]
     fn a_receive_buffer_larger_than_the_bound_is_given_back_once_read() {
-        let (mut layer, mut peer, provider) = protected();
-        let mut out = Vec::new();
-        for _ in 0..10 {
-            peer.seal(
-                &provider,
-                ContentType::ApplicationData,
-                &[3; MAX_PLAINTEXT_LEN],
-                &mut out,
-            )
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        }
-        layer.push(&out);
+        let full: &[u8] = &[3; MAX_PLAINTEXT_LEN];
+        let (mut layer, provider) = receiving(&[(ContentType::ApplicationData, full); 10]);
         assert!(layer.deframer.capacity() > RETAIN);
         let mut records = 0;
         while let Ok(Some(Incoming::ApplicationData(len))) = layer.next(&provider, false) {
