@@ -106,6 +106,16 @@ fn assert_agree(client: &Client, server: &Server) {
     assert_eq!(c.client_certificate, s.client_certificate);
 }
 
+/// The flight trace among a connection's pending events (`next_event` of either end).
+fn flights(next_event: impl FnMut() -> Option<Event>) -> Vec<String> {
+    std::iter::from_fn(next_event)
+        .filter_map(|e| match e {
+            Event::Flight(f) => Some(f),
+            _ => None,
+        })
+        .collect()
+}
+
 fn exchange_data(client: &mut Client, server: &mut Server, cache: &mut InMemoryCache) {
     let big = vec![0x5a; 40_000];
     client.send(b"ping").unwrap();
@@ -210,14 +220,8 @@ fn a_stored_session_resumes_with_the_same_master_secret() {
     );
     exchange_data(&mut second, &mut server, &mut cache);
     // The flights of an abbreviated handshake, from the client's side.
-    let flights: Vec<String> = std::iter::from_fn(|| second.next_event())
-        .filter_map(|e| match e {
-            Event::Flight(f) => Some(f),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        flights,
+        flights(|| second.next_event()),
         [
             "-> ClientHello",
             "<- ServerHello, ChangeCipherSpec, Finished",
@@ -938,20 +942,8 @@ fn both_ends_trace_the_flights_of_a_full_handshake() {
     let setup = setup(KeyKind::EcdsaP256);
     let mut cache = InMemoryCache::new(10, 3600);
     let (mut client, mut server) = connect(&setup, &mut cache, None);
-    let client_flights: Vec<String> = std::iter::from_fn(|| client.next_event())
-        .filter_map(|e| match e {
-            Event::Flight(f) => Some(f),
-            _ => None,
-        })
-        .collect();
-    let server_flights: Vec<String> = std::iter::from_fn(|| server.next_event())
-        .filter_map(|e| match e {
-            Event::Flight(f) => Some(f),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        client_flights,
+        flights(|| client.next_event()),
         [
             "-> ClientHello",
             "<- ServerHello, Certificate, ServerKeyExchange, ServerHelloDone",
@@ -960,7 +952,7 @@ fn both_ends_trace_the_flights_of_a_full_handshake() {
         ]
     );
     assert_eq!(
-        server_flights,
+        flights(|| server.next_event()),
         [
             "<- ClientHello",
             "-> ServerHello, Certificate, ServerKeyExchange, ServerHelloDone",
